@@ -1,0 +1,36 @@
+# The two entry points a new user needs:
+#   make demo   set everything up, build the demo warehouse (warehouse/identity.duckdb)
+#   make test   set everything up, run lint, dbt build (data + unit tests) and pytest
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-requirements
+
+.PHONY: setup demo test lint dbt-build pytest clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python scripts/idr.py run
+
+lint: setup
+	$(BIN)/ruff check scripts tests
+	$(BIN)/sqlfluff lint models macros tests
+
+dbt-build: setup
+	mkdir -p build/ci
+	IDR_DB_PATH=build/ci/dbt_build.duckdb $(BIN)/dbt build --target-path build/ci/target
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+test: lint dbt-build pytest
+
+clean:
+	rm -rf $(VENV) target build warehouse logs

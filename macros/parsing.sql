@@ -1,0 +1,26 @@
+{#- An ISO-8601 timestamp text (any UTC offset; no offset means UTC) as a UTC timestamp without time
+    zone; null when it cannot be parsed. -#}
+{% macro idr_parse_timestamp(text_expr) -%}
+    {{ return(adapter.dispatch('idr_parse_timestamp', 'identity_resolution')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__idr_parse_timestamp(text_expr) -%}
+    cast(convert_timezone('UTC', try_to_timestamp_tz({{ text_expr }})) as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro duckdb__idr_parse_timestamp(text_expr) -%}
+    timezone('UTC', try_cast({{ text_expr }} as timestamptz))
+{%- endmacro %}
+
+{#- True when the text matches the regular expression anywhere. -#}
+{% macro idr_regex_matches(text_expr, pattern) -%}
+    {{ return(adapter.dispatch('idr_regex_matches', 'identity_resolution')(text_expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__idr_regex_matches(text_expr, pattern) -%}
+    regexp_like({{ text_expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro duckdb__idr_regex_matches(text_expr, pattern) -%}
+    regexp_matches({{ text_expr }}, '{{ pattern }}')
+{%- endmacro %}

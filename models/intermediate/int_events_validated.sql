@@ -1,0 +1,112 @@
+{#- Every staged row from every input, with the reason it cannot be used (null for usable events).
+    Usable events that repeat an earlier messageId are marked as duplicates: the first copy received
+    (then loaded) is kept. -#}
+{%- set staging_models = ['stg_landing__raw_events'] -%}
+{%- if var('idr_segment_tables') != 'none' -%}
+    {%- set staging_models = staging_models + [
+        'stg_segment__identifies', 'stg_segment__tracks', 'stg_segment__pages',
+        'stg_segment__screens', 'stg_segment__aliases', 'stg_segment__groups',
+    ] -%}
+{%- endif -%}
+{%- set columns = idr_staged_event_columns() -%}
+
+with
+{% for model_name in staging_models %}
+{{ model_name }} as (
+    select * from {{ ref(model_name) }}
+),
+{% endfor %}
+
+unioned as (
+    {%- for model_name in staging_models %}
+    select {{ columns | join(', ') }} from {{ model_name }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+timed as (
+    select
+        *,
+        coalesce(timestamp_at, original_timestamp_at, received_at) as occurred_at
+    from unioned
+),
+
+checked as (
+    select
+        *,
+        case
+            when source_rejection_reason is not null then source_rejection_reason
+            when coalesce(trim(message_id), '') = '' then 'missing_message_id'
+            when coalesce(event_type, '') = '' then 'missing_type'
+            when event_type not in ('identify', 'track', 'page', 'screen', 'alias', 'group') then 'unknown_type'
+            when
+                coalesce(trim(user_id), '') = '' and coalesce(trim(anonymous_id), '') = ''
+                then 'missing_identity'
+            when
+                event_type = 'alias' and (coalesce(trim(previous_id), '') = '' or coalesce(trim(user_id), '') = '')
+                then 'invalid_alias'
+            when event_type = 'track' and coalesce(trim(event_name), '') = '' then 'missing_event_name'
+            when event_type = 'group' and coalesce(trim(group_id), '') = '' then 'missing_group_id'
+            when timestamp_raw is not null and timestamp_at is null then 'invalid_timestamp'
+            when original_timestamp_raw is not null and original_timestamp_at is null then 'invalid_timestamp'
+            when sent_at_raw is not null and sent_at is null then 'invalid_timestamp'
+            when received_at_raw is not null and received_at is null then 'invalid_timestamp'
+            when occurred_at is null then 'missing_timestamp'
+        end as validation_reason
+    from timed
+),
+
+explained as (
+    select
+        *,
+        case validation_reason
+            when 'missing_message_id' then 'messageId is missing or empty'
+            when 'missing_type' then 'type is missing or empty'
+            when 'unknown_type' then 'unknown type: ' || event_type
+            when 'missing_identity' then 'neither userId nor anonymousId is set'
+            when 'invalid_alias' then 'an alias call needs both previousId and userId'
+            when 'missing_event_name' then 'a track call needs an event name'
+            when 'missing_group_id' then 'a group call needs a groupId'
+            when 'invalid_timestamp' then 'not an ISO-8601 time: ' || coalesce(
+                case when timestamp_at is null then 'timestamp=' || timestamp_raw end,
+                case when original_timestamp_at is null then 'originalTimestamp=' || original_timestamp_raw end,
+                case when sent_at is null then 'sentAt=' || sent_at_raw end,
+                'receivedAt=' || received_at_raw
+            )
+            when 'missing_timestamp' then 'none of timestamp, originalTimestamp and receivedAt is set'
+            else source_rejection_detail
+        end as validation_detail
+    from checked
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by validation_reason is null, message_id
+            order by
+                received_at nulls last, loaded_at nulls last, event_source, source_name, source_row,
+                occurred_at, event_type, user_id, anonymous_id, raw_text
+        ) as message_copy_number
+    from explained
+),
+
+final as (
+    select
+        {{ columns | join(',\n        ') }},
+        occurred_at,
+        case
+            when validation_reason is null and message_copy_number > 1 then 'duplicate_message_id'
+            else validation_reason
+        end as rejection_reason,
+        case
+            when validation_reason is null and message_copy_number > 1
+                then 'messageId ' || message_id || ' was already accepted from an earlier row'
+            else validation_detail
+        end as rejection_detail
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,35 @@
+{#- One row per usable identifier, numbered: the integer identifier_key orders identifiers by when
+    they were first seen, then by priority, type and value, so the smallest key of a group is its
+    oldest identifier. -#}
+with identifiers as (
+    select * from {{ ref('int_identifiers_extracted') }}
+    where not is_blocked
+),
+
+aggregated as (
+    select
+        identifier_type,
+        identifier_value,
+        min(identifier_priority) as identifier_priority,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        count(*) as event_count
+    from identifiers
+    group by identifier_type, identifier_value
+),
+
+final as (
+    select
+        row_number() over (
+            order by first_seen_at, identifier_priority, identifier_type, identifier_value
+        ) as identifier_key,
+        identifier_type,
+        identifier_value,
+        identifier_priority,
+        first_seen_at,
+        last_seen_at,
+        event_count
+    from aggregated
+)
+
+select * from final

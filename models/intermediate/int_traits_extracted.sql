@@ -1,0 +1,46 @@
+{#- Every trait value an accepted event carries: the `traits` of identify calls and the
+    `context.traits` of any call. JSON nulls are skipped. -#}
+with events as (
+    select * from {{ ref('int_events_validated') }}
+    where rejection_reason is null
+),
+
+identify_events as (
+    select * from events
+    where event_type = 'identify'
+),
+
+entries as (
+    select
+        message_id,
+        occurred_at,
+        'traits' as trait_source,
+        entry_key as trait,
+        entry_json
+    from (
+        {{ idr_json_entries('identify_events', ['message_id', 'occurred_at'], 'traits') }}
+    ) as identify_traits
+    union all
+    select
+        message_id,
+        occurred_at,
+        'context.traits' as trait_source,
+        entry_key as trait,
+        entry_json
+    from (
+        {{ idr_json_entries('events', ['message_id', 'occurred_at'], 'context_traits') }}
+    ) as context_traits
+),
+
+final as (
+    select
+        message_id,
+        occurred_at,
+        trait_source,
+        trait,
+        {{ idr_json_extract('entry_json', []) }} as trait_value
+    from entries
+    where {{ idr_json_extract('entry_json', []) }} is not null
+)
+
+select * from final

@@ -1,0 +1,98 @@
+{%- set type_columns = [] -%}
+{%- for identifier_type in var('idr_identifier_types') -%}
+    {%- do type_columns.append((identifier_type, identifier_type | replace('.', '_') | replace('-', '_') ~ '_count')) -%}
+{%- endfor -%}
+
+with profile_identifiers as (
+    select * from {{ ref('profile_identifiers') }}
+),
+
+profile_events as (
+    select * from {{ ref('profile_events') }}
+),
+
+profile_traits as (
+    select * from {{ ref('profile_traits') }}
+),
+
+identifier_counts as (
+    select
+        profile_id,
+        count(*) as identifier_count,
+        {%- for identifier_type, column_name in type_columns %}
+        sum(case when identifier_type = {{ idr_sql_string(identifier_type) }} then 1 else 0 end) as {{ column_name }},
+        {%- endfor %}
+        sum(
+            case when identifier_type in (
+                {%- for identifier_type, _ in type_columns %}{{ idr_sql_string(identifier_type) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+            ) then 0 else 1 end
+        ) as other_identifier_count
+    from profile_identifiers
+    group by profile_id
+),
+
+latest_identifiers as (
+    select
+        profile_id,
+        identifier_type,
+        identifier_value,
+        row_number() over (
+            partition by profile_id, identifier_type
+            order by last_seen_at desc, identifier_value
+        ) as recency_rank
+    from profile_identifiers
+    where identifier_type in ('user_id', 'email')
+),
+
+event_counts as (
+    select
+        profile_id,
+        count(*) as event_count,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at
+    from profile_events
+    group by profile_id
+),
+
+trait_objects as (
+    select
+        profile_id,
+        count(*) as trait_count,
+        {{ idr_json_group_object('trait', 'value') }} as traits
+    from profile_traits
+    group by profile_id
+),
+
+final as (
+    select
+        identifier_counts.profile_id,
+        latest_user_ids.identifier_value as user_id,
+        latest_emails.identifier_value as email,
+        identifier_counts.identifier_count,
+        {%- for _, column_name in type_columns %}
+        identifier_counts.{{ column_name }},
+        {%- endfor %}
+        identifier_counts.other_identifier_count,
+        event_counts.first_seen_at,
+        event_counts.last_seen_at,
+        coalesce(event_counts.event_count, 0) as event_count,
+        coalesce(trait_objects.trait_count, 0) as trait_count,
+        trait_objects.traits
+    from identifier_counts
+    left join latest_identifiers as latest_user_ids
+        on
+            identifier_counts.profile_id = latest_user_ids.profile_id
+            and latest_user_ids.identifier_type = 'user_id'
+            and latest_user_ids.recency_rank = 1
+    left join latest_identifiers as latest_emails
+        on
+            identifier_counts.profile_id = latest_emails.profile_id
+            and latest_emails.identifier_type = 'email'
+            and latest_emails.recency_rank = 1
+    left join event_counts
+        on identifier_counts.profile_id = event_counts.profile_id
+    left join trait_objects
+        on identifier_counts.profile_id = trait_objects.profile_id
+)
+
+select * from final

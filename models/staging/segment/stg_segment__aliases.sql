@@ -1,0 +1,1 @@
+{{ stage_segment_table('aliases', 'alias') }}

@@ -1,0 +1,1 @@
+"""Building blocks of the `scripts/idr.py` driver, one job per module."""

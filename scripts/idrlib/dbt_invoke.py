@@ -1,0 +1,63 @@
+"""Running dbt in-process through dbtRunner, against one warehouse file."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dbt.cli.main import dbtRunner
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass
+class DbtOutcome:
+    success: bool
+    seconds: float
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """One line saying why the invocation failed."""
+        if not self.failures:
+            return "dbt failed"
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        return self.failures[0] + more
+
+
+def run_dbt(
+    command: list[str], db_path: Path, dbt_vars: dict[str, Any] | None = None, quiet: bool = False
+) -> DbtOutcome:
+    """Invoke `dbt <command>` on the project with IDR_DB_PATH pointing at `db_path`."""
+    os.environ["IDR_DB_PATH"] = str(db_path)
+    arguments = [*command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if dbt_vars:
+        arguments += ["--vars", json.dumps(dbt_vars)]
+    if quiet:
+        arguments.insert(0, "--quiet")
+    started = time.monotonic()
+    result = dbtRunner().invoke(arguments)
+    seconds = time.monotonic() - started
+    failures = _failures(result)
+    return DbtOutcome(success=bool(result.success) and not failures, seconds=seconds, failures=failures)
+
+
+def _failures(result: Any) -> list[str]:
+    if result.exception is not None:
+        return [_first_line(str(result.exception))]
+    failures = []
+    for node_result in getattr(result.result, "results", None) or []:
+        if str(node_result.status).lower() in FAILED_STATUSES:
+            node = node_result.node
+            failures.append(f"{node.resource_type} {node.name}: {_first_line(node_result.message or '')}")
+    return failures
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:2]) if lines else "no message"

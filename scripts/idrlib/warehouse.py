@@ -1,0 +1,140 @@
+"""The DuckDB warehouse file: opening it, the landing table the loader writes, and the counts the
+driver reports. All SQL the driver itself runs lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+
+import duckdb
+
+from idrlib.event_files import RawRow
+
+BATCH_ROWS = 100_000
+
+
+class WarehouseBusyError(RuntimeError):
+    """The DuckDB file is open for writing in another process."""
+
+
+class WarehouseMissingError(RuntimeError):
+    """The warehouse has not been built yet."""
+
+
+def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file, turning DuckDB's lock conflict into a WarehouseBusyError."""
+    if read_only and not db_path.exists():
+        raise WarehouseMissingError(f"{db_path} does not exist yet: run `scripts/idr.py run --db {db_path}` first")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(db_path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusyError(
+                f"{db_path} is in use by another process (DuckDB admits one writer); try again when it has finished"
+            ) from error
+        raise
+
+
+def ensure_landing_table(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
+    connection.execute(f'create schema if not exists "{schema}"')
+    connection.execute(
+        f"""
+        create table if not exists "{schema}".raw_events (
+            load_id varchar not null,
+            source_file varchar not null,
+            source_line bigint,
+            raw_text varchar not null,
+            load_error varchar,
+            load_error_detail varchar,
+            loaded_at timestamp not null
+        )
+        """
+    )
+
+
+@dataclass
+class LoadCounts:
+    files: int = 0
+    rows: int = 0
+    unreadable_rows: int = 0
+
+
+def load_rows(
+    connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, rows: Iterable[RawRow]
+) -> LoadCounts:
+    """Append rows to the landing table in batches; one transaction, so a failed load adds nothing."""
+    counts = LoadCounts()
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection.execute("begin transaction")
+    try:
+        for batch in _batches(rows, BATCH_ROWS):
+            columns = list(zip(*((r.source_file, r.source_line, r.raw_text, r.load_error, r.load_error_detail)
+                                 for r in batch)))
+            connection.execute(
+                f"""
+                insert into "{schema}".raw_events
+                select ?, unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::varchar[]),
+                    unnest(?::varchar[]), unnest(?::varchar[]), ?
+                """,
+                [load_id, *map(list, columns), loaded_at],
+            )
+            counts.rows += len(batch)
+            counts.unreadable_rows += sum(1 for r in batch if r.load_error)
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+    return counts
+
+
+def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class WarehouseSummary:
+    accepted_events: int
+    rejected_events: int
+    profiles: int
+    identifiers: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    load_rejected_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def summarize(connection: duckdb.DuckDBPyConnection, load_id: str | None = None) -> WarehouseSummary:
+    """Counts from the built marts; with a load_id, also what became of that load's rows."""
+    missing = {"profiles", "profile_events", "profile_identifiers", "rejected_events"} - _tables(connection)
+    if missing:
+        raise WarehouseMissingError(f"the warehouse has no {', '.join(sorted(missing))} yet: run the build first")
+
+    def scalar(sql: str, parameters: list[object] | None = None) -> int:
+        return int(connection.execute(sql, parameters or []).fetchall()[0][0])
+
+    def by_reason(where: str, parameters: list[object]) -> dict[str, int]:
+        rows = connection.execute(
+            f"select rejection_reason, count(*) from rejected_events {where} group by 1 order by 2 desc, 1",
+            parameters,
+        ).fetchall()
+        return {reason: int(count) for reason, count in rows}
+
+    summary = WarehouseSummary(
+        accepted_events=scalar("select count(*) from profile_events"),
+        rejected_events=scalar("select count(*) from rejected_events"),
+        profiles=scalar("select count(*) from profiles"),
+        identifiers=scalar("select count(*) from profile_identifiers"),
+        rejected_by_reason=by_reason("", []),
+    )
+    if load_id is not None:
+        summary.load_rejected_by_reason = by_reason("where load_id = ?", [load_id])
+    return summary
+
+
+def _tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = connection.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
+    return {name for (name,) in rows}

@@ -1,0 +1,8 @@
+{% test idr_unique_combination(model, columns) %}
+    select
+        {{ columns | join(', ') }},
+        count(*) as row_count
+    from {{ model }}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
