@@ -21,7 +21,9 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check scripts tests
-	$(BIN)/sqlfluff lint models macros tests
+	$(BIN)/ruff format --check scripts tests
+	mkdir -p build/ci
+	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests
 
 dbt-build: setup
 	mkdir -p build/ci

@@ -16,18 +16,18 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from idrlib import warehouse  # noqa: E402
-from idrlib.dbt_invoke import PROJECT_DIR, run_dbt  # noqa: E402
-from idrlib.event_files import EventFileError, RawRow, discover, read_rows  # noqa: E402
-from idrlib.report import Timings, format_summary  # noqa: E402
-from idrlib.run_lock import AlreadyRunningError, run_lock  # noqa: E402
+from idrlib import warehouse
+from idrlib.dbt_invoke import PROJECT_DIR, run_dbt
+from idrlib.event_files import EventFileError, RawRow, discover, read_rows
+from idrlib.report import Timings, format_summary
+from idrlib.run_lock import AlreadyRunningError, run_lock
 
 DEFAULT_DB = PROJECT_DIR / "warehouse" / "identity.duckdb"
 EXIT_BUILD_FAILED = 1
@@ -41,23 +41,36 @@ def project_vars() -> dict[str, object]:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="idr.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="idr.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="load events (if given) and run `dbt build`")
-    run.add_argument("--events", nargs="+", type=Path, metavar="PATH",
-                     help="event files or directories (NDJSON, JSON arrays, .gz of either)")
-    run.add_argument("--segment-tables", choices=["seeds", "source", "none"],
-                     help="Segment warehouse tables to include: the demo seeds (default without --events), "
-                          "your Segment schema, or none (default with --events)")
+    run.add_argument(
+        "--events",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="event files or directories (NDJSON, JSON arrays, .gz of either)",
+    )
+    run.add_argument(
+        "--segment-tables",
+        choices=["seeds", "source", "none"],
+        help="Segment warehouse tables to include: the demo seeds (default without --events), "
+        "your Segment schema, or none (default with --events)",
+    )
     run.add_argument("--full-refresh", action="store_true", help="rebuild every table from scratch")
     run.add_argument("--quiet", action="store_true", help="print only dbt errors and the summary")
 
     report = commands.add_parser("report", help="print the summary of an existing warehouse")
     for command in (run, report):
-        command.add_argument("--db", type=Path, default=DEFAULT_DB,
-                             help=f"DuckDB warehouse file (default: {DEFAULT_DB.relative_to(PROJECT_DIR)})")
+        command.add_argument(
+            "--db",
+            type=Path,
+            default=DEFAULT_DB,
+            help=f"DuckDB warehouse file (default: {DEFAULT_DB.relative_to(PROJECT_DIR)})",
+        )
     return parser.parse_args(argv)
 
 
@@ -70,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
     load_id = None
     load = None
     with run_lock(db_path):
+        warehouse.check_writable(db_path)
         if files:
-            load_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+            load_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
             landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
             connection = warehouse.connect(db_path)
             try:

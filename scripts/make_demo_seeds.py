@@ -14,34 +14,76 @@ import csv
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "identifies": [
-        "id", "anonymous_id", "user_id", "email", "name", "plan", "context_app_name",
-        "context_device_id", "context_device_type", "context_library_name", "timestamp", "received_at",
+        "id",
+        "anonymous_id",
+        "user_id",
+        "email",
+        "name",
+        "plan",
+        "context_app_name",
+        "context_device_id",
+        "context_device_type",
+        "context_library_name",
+        "timestamp",
+        "received_at",
     ],
     "tracks": [
-        "id", "anonymous_id", "user_id", "event", "event_text", "context_app_name", "context_device_id",
-        "context_device_type", "context_library_name", "timestamp", "received_at",
+        "id",
+        "anonymous_id",
+        "user_id",
+        "event",
+        "event_text",
+        "context_app_name",
+        "context_device_id",
+        "context_device_type",
+        "context_library_name",
+        "timestamp",
+        "received_at",
     ],
     "pages": [
-        "id", "anonymous_id", "user_id", "name", "path", "url", "title", "context_library_name",
-        "timestamp", "received_at",
+        "id",
+        "anonymous_id",
+        "user_id",
+        "name",
+        "path",
+        "url",
+        "title",
+        "context_library_name",
+        "timestamp",
+        "received_at",
     ],
     "screens": [
-        "id", "anonymous_id", "user_id", "name", "context_app_name", "context_device_id",
-        "context_device_type", "context_library_name", "timestamp", "received_at",
+        "id",
+        "anonymous_id",
+        "user_id",
+        "name",
+        "context_app_name",
+        "context_device_id",
+        "context_device_type",
+        "context_library_name",
+        "timestamp",
+        "received_at",
     ],
     "aliases": ["id", "previous_id", "user_id", "context_library_name", "timestamp", "received_at"],
     "groups": [
-        "id", "anonymous_id", "user_id", "group_id", "name", "industry", "context_library_name",
-        "timestamp", "received_at",
+        "id",
+        "anonymous_id",
+        "user_id",
+        "group_id",
+        "name",
+        "industry",
+        "context_library_name",
+        "timestamp",
+        "received_at",
     ],
 }
 
-START = datetime(2023, 1, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2023, 1, 2, 8, 0, tzinfo=UTC)
 FIRST_NAMES = ["Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
 LAST_NAMES = ["Ng", "Okafor", "Patel", "Quinn", "Rossi", "Silva", "Tanaka", "Usman", "Varga", "Weber"]
 SHOES = ["ShoeA", "ShoeB", "ShoeC", "ShoeD", "ShoeE"]
@@ -72,33 +114,78 @@ def iso(at: datetime) -> str:
 
 def add_jane(tables: Tables) -> None:
     """Jane Doe: anonymous on her iPhone, registers at checkout, then Android, then the SegRuns app."""
-    at = datetime(2023, 3, 1, 9, 0, tzinfo=timezone.utc)
-    iphone = dict(context_app_name="SegKicks", context_device_id="ios_abc123", context_device_type="ios",
-                  context_library_name="analytics-ios")
-    android = dict(context_device_id="and_1a2b3c4d", context_device_type="android",
-                   context_library_name="analytics-android")
+    at = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
+    iphone = dict(
+        context_app_name="SegKicks",
+        context_device_id="ios_abc123",
+        context_device_type="ios",
+        context_library_name="analytics-ios",
+    )
+    android = dict(
+        context_device_id="and_1a2b3c4d", context_device_type="android", context_library_name="analytics-android"
+    )
     tables.add("tracks", at, anonymous_id="anon_123", event="App Opened", **iphone)
     for minute, shoe in enumerate(["ShoeA", "ShoeB", "ShoeC"], start=1):
-        tables.add("tracks", at + timedelta(minutes=minute), anonymous_id="anon_123", event=f"{shoe} Clicked",
-                   **iphone)
+        tables.add("tracks", at + timedelta(minutes=minute), anonymous_id="anon_123", event=f"{shoe} Clicked", **iphone)
     tables.add("tracks", at + timedelta(minutes=5), anonymous_id="anon_123", event="Product Added", **iphone)
-    tables.add("identifies", at + timedelta(minutes=7), anonymous_id="anon_123", user_id="abc123def",
-               email="janedoe@example.com", name="Jane Doe", plan="free", **iphone)
-    tables.add("tracks", at + timedelta(minutes=8), anonymous_id="anon_123", user_id="abc123def",
-               event="Order Completed", **iphone)
-    at = datetime(2023, 3, 4, 18, 30, tzinfo=timezone.utc)
-    tables.add("identifies", at, anonymous_id="anon_456", user_id="abc123def", email="janedoe@example.com",
-               context_app_name="SegKicks", **android)
-    tables.add("screens", at + timedelta(minutes=1), anonymous_id="anon_456", user_id="abc123def",
-               name="Home", context_app_name="SegKicks", **android)
-    at = datetime(2023, 3, 9, 7, 15, tzinfo=timezone.utc)
-    tables.add("identifies", at, anonymous_id="anon_789", user_id="abc123def", context_app_name="SegRuns",
-               **android)
-    tables.add("tracks", at + timedelta(minutes=3), anonymous_id="anon_789", user_id="abc123def",
-               event="Workout Viewed", context_app_name="SegRuns", **android)
-    tables.add("groups", at + timedelta(minutes=4), anonymous_id="anon_789", user_id="abc123def",
-               group_id="club_sf_runners", name="SF Runners", industry="Sports",
-               context_library_name="analytics-android")
+    tables.add(
+        "identifies",
+        at + timedelta(minutes=7),
+        anonymous_id="anon_123",
+        user_id="abc123def",
+        email="janedoe@example.com",
+        name="Jane Doe",
+        plan="free",
+        **iphone,
+    )
+    tables.add(
+        "tracks",
+        at + timedelta(minutes=8),
+        anonymous_id="anon_123",
+        user_id="abc123def",
+        event="Order Completed",
+        **iphone,
+    )
+    at = datetime(2023, 3, 4, 18, 30, tzinfo=UTC)
+    tables.add(
+        "identifies",
+        at,
+        anonymous_id="anon_456",
+        user_id="abc123def",
+        email="janedoe@example.com",
+        context_app_name="SegKicks",
+        **android,
+    )
+    tables.add(
+        "screens",
+        at + timedelta(minutes=1),
+        anonymous_id="anon_456",
+        user_id="abc123def",
+        name="Home",
+        context_app_name="SegKicks",
+        **android,
+    )
+    at = datetime(2023, 3, 9, 7, 15, tzinfo=UTC)
+    tables.add("identifies", at, anonymous_id="anon_789", user_id="abc123def", context_app_name="SegRuns", **android)
+    tables.add(
+        "tracks",
+        at + timedelta(minutes=3),
+        anonymous_id="anon_789",
+        user_id="abc123def",
+        event="Workout Viewed",
+        context_app_name="SegRuns",
+        **android,
+    )
+    tables.add(
+        "groups",
+        at + timedelta(minutes=4),
+        anonymous_id="anon_789",
+        user_id="abc123def",
+        group_id="club_sf_runners",
+        name="SF Runners",
+        industry="Sports",
+        context_library_name="analytics-android",
+    )
 
 
 def add_person(tables: Tables, number: int) -> None:
@@ -117,19 +204,45 @@ def add_person(tables: Tables, number: int) -> None:
             for _ in range(rng.randrange(1, 4)):
                 name, path = rng.choice(PAGES)
                 at += timedelta(minutes=rng.randrange(1, 30))
-                tables.add("pages", at, anonymous_id=anonymous_id, name=name, path=path,
-                           url=f"https://segkicks.example{path}", title=f"SegKicks - {name}", **device)
+                tables.add(
+                    "pages",
+                    at,
+                    anonymous_id=anonymous_id,
+                    name=name,
+                    path=path,
+                    url=f"https://segkicks.example{path}",
+                    title=f"SegKicks - {name}",
+                    **device,
+                )
             if logs_in:
                 at += timedelta(minutes=2)
-                tables.add("identifies", at, anonymous_id=anonymous_id, user_id=user_id, email=email,
-                           name=f"{first} {last}", plan=rng.choice(["free", "plus"]), **device)
+                tables.add(
+                    "identifies",
+                    at,
+                    anonymous_id=anonymous_id,
+                    user_id=user_id,
+                    email=email,
+                    name=f"{first} {last}",
+                    plan=rng.choice(["free", "plus"]),
+                    **device,
+                )
                 tables.add("aliases", at, previous_id=anonymous_id, user_id=user_id, **device)
-                tables.add("tracks", at + timedelta(minutes=1), anonymous_id=anonymous_id, user_id=user_id,
-                           event="Signed In", **device)
+                tables.add(
+                    "tracks",
+                    at + timedelta(minutes=1),
+                    anonymous_id=anonymous_id,
+                    user_id=user_id,
+                    event="Signed In",
+                    **device,
+                )
             continue
         app = rng.choice(["SegKicks", "SegRuns"])
-        device = dict(context_app_name=app, context_device_id=f"{kind[:3]}_{tables.uid()[:12]}",
-                      context_device_type=kind, context_library_name=f"analytics-{kind}")
+        device = dict(
+            context_app_name=app,
+            context_device_id=f"{kind[:3]}_{tables.uid()[:12]}",
+            context_device_type=kind,
+            context_library_name=f"analytics-{kind}",
+        )
         tables.add("tracks", at, anonymous_id=anonymous_id, event="App Opened", **device)
         for _ in range(rng.randrange(1, 4)):
             at += timedelta(minutes=rng.randrange(1, 20))
@@ -137,30 +250,63 @@ def add_person(tables: Tables, number: int) -> None:
         if not logs_in:
             continue
         at += timedelta(minutes=3)
-        tables.add("identifies", at, anonymous_id=anonymous_id, user_id=user_id, email=email,
-                   name=f"{first} {last}", **device)
+        tables.add(
+            "identifies", at, anonymous_id=anonymous_id, user_id=user_id, email=email, name=f"{first} {last}", **device
+        )
         for _ in range(rng.randrange(0, 3)):
             at += timedelta(minutes=rng.randrange(1, 60))
-            tables.add("screens", at, anonymous_id=anonymous_id, user_id=user_id,
-                       name=rng.choice(["Home", "Cart", "Workouts"]), **device)
+            tables.add(
+                "screens",
+                at,
+                anonymous_id=anonymous_id,
+                user_id=user_id,
+                name=rng.choice(["Home", "Cart", "Workouts"]),
+                **device,
+            )
         if rng.random() < 0.3:
-            tables.add("tracks", at + timedelta(minutes=5), anonymous_id=anonymous_id, user_id=user_id,
-                       event="Order Completed", **device)
+            tables.add(
+                "tracks",
+                at + timedelta(minutes=5),
+                anonymous_id=anonymous_id,
+                user_id=user_id,
+                event="Order Completed",
+                **device,
+            )
     if rng.random() < 0.1:
-        tables.add("groups", at + timedelta(days=1), user_id=user_id, group_id=f"team_{number % 7}",
-                   name=f"Team {number % 7}", industry="Retail", context_library_name="analytics.js")
+        tables.add(
+            "groups",
+            at + timedelta(days=1),
+            user_id=user_id,
+            group_id=f"team_{number % 7}",
+            name=f"Team {number % 7}",
+            industry="Retail",
+            context_library_name="analytics.js",
+        )
 
 
 def add_rejects(tables: Tables) -> None:
     """Rows a real warehouse holds and the pipeline must keep out, each with a reason."""
-    at = datetime(2023, 6, 30, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2023, 6, 30, 12, 0, tzinfo=UTC)
     original = tables.rows["tracks"][1]
     tables.rows["tracks"].append(dict(original))  # the SDK retried: the same messageId twice
     tables.add("tracks", at, event="Server Ping", context_library_name="analytics-node")  # no ids at all
-    tables.add("tracks", at, anonymous_id="00000000-0000-0000-0000-000000000000", event="App Opened",
-               context_library_name="analytics-ios")  # only a placeholder id
-    tables.add("pages", at, anonymous_id=tables.uid(), name="Home", path="/", timestamp="yesterday",
-               received_at="", context_library_name="analytics.js")  # unparseable time
+    tables.add(
+        "tracks",
+        at,
+        anonymous_id="00000000-0000-0000-0000-000000000000",
+        event="App Opened",
+        context_library_name="analytics-ios",
+    )  # only a placeholder id
+    tables.add(
+        "pages",
+        at,
+        anonymous_id=tables.uid(),
+        name="Home",
+        path="/",
+        timestamp="yesterday",
+        received_at="",
+        context_library_name="analytics.js",
+    )  # unparseable time
 
 
 def build(people: int, seed: int) -> Tables:

@@ -4,13 +4,18 @@ with profiles as (
 ),
 
 identifier_counts as (
-    select profile_id, count(*) as identifier_count
+    select
+        profile_id,
+        count(*) as identifier_count
     from {{ ref('profile_identifiers') }}
     group by profile_id
 ),
 
 event_counts as (
-    select profile_id, count(*) as event_count, max(timeline_position) as last_position
+    select
+        profile_id,
+        count(*) as event_count,
+        max(timeline_position) as last_position
     from {{ ref('profile_events') }}
     group by profile_id
 )

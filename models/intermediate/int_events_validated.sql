@@ -69,12 +69,13 @@ explained as (
             when 'invalid_alias' then 'an alias call needs both previousId and userId'
             when 'missing_event_name' then 'a track call needs an event name'
             when 'missing_group_id' then 'a group call needs a groupId'
-            when 'invalid_timestamp' then 'not an ISO-8601 time: ' || coalesce(
-                case when timestamp_at is null then 'timestamp=' || timestamp_raw end,
-                case when original_timestamp_at is null then 'originalTimestamp=' || original_timestamp_raw end,
-                case when sent_at is null then 'sentAt=' || sent_at_raw end,
-                'receivedAt=' || received_at_raw
-            )
+            when 'invalid_timestamp'
+                then 'not an ISO-8601 time: ' || coalesce(
+                    case when timestamp_at is null then 'timestamp=' || timestamp_raw end,
+                    case when original_timestamp_at is null then 'originalTimestamp=' || original_timestamp_raw end,
+                    case when sent_at is null then 'sentAt=' || sent_at_raw end,
+                    'receivedAt=' || received_at_raw
+                )
             when 'missing_timestamp' then 'none of timestamp, originalTimestamp and receivedAt is set'
             else source_rejection_detail
         end as validation_detail

@@ -2,7 +2,7 @@
     lower-cased where configured, and flagged when the value is a blocked placeholder. -#}
 {%- set lowercase_types = [] -%}
 {%- for identifier_type in var('idr_lowercase_identifier_types') -%}
-    {%- do lowercase_types.append(idr_sql_string(identifier_type)) -%}
+{%- do lowercase_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
 
 with events as (

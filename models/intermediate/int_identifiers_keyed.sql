@@ -20,15 +20,15 @@ aggregated as (
 
 final as (
     select
-        row_number() over (
-            order by first_seen_at, identifier_priority, identifier_type, identifier_value
-        ) as identifier_key,
         identifier_type,
         identifier_value,
         identifier_priority,
         first_seen_at,
         last_seen_at,
-        event_count
+        event_count,
+        row_number() over (
+            order by first_seen_at, identifier_priority, identifier_type, identifier_value
+        ) as identifier_key
     from aggregated
 )
 

@@ -1,11 +1,13 @@
 {#- Every usable identifier with the profile it belongs to. The identity_stitch macro groups the
     identifiers the edges connect; a group's profile_id is derived from its oldest identifier, so
     the same input always gives the same ids. -#}
+-- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
+-- sqlfluff:ignore:parsing
 with identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
 
-identity_edges as (
+identity_edges as (  -- noqa: ST03
     select * from {{ ref('int_identity_edges_aggregated') }}
 ),
 

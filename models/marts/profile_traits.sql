@@ -30,7 +30,7 @@ final as (
     select
         profile_id,
         trait,
-        trait_value as value,
+        trait_value as value,  -- noqa: RF04
         occurred_at as updated_at,
         trait_source,
         message_id as updated_by_message_id

@@ -1,6 +1,10 @@
+{#- One <type>_count column per configured identifier type (dots and dashes become underscores). -#}
 {%- set type_columns = [] -%}
+{%- set configured_types = [] -%}
 {%- for identifier_type in var('idr_identifier_types') -%}
-    {%- do type_columns.append((identifier_type, identifier_type | replace('.', '_') | replace('-', '_') ~ '_count')) -%}
+{%- set column_name = identifier_type | replace('.', '_') | replace('-', '_') ~ '_count' -%}
+{%- do type_columns.append((identifier_type, column_name)) -%}
+{%- do configured_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
 
 with profile_identifiers as (
@@ -20,13 +24,11 @@ identifier_counts as (
         profile_id,
         count(*) as identifier_count,
         {%- for identifier_type, column_name in type_columns %}
-        sum(case when identifier_type = {{ idr_sql_string(identifier_type) }} then 1 else 0 end) as {{ column_name }},
+        sum(case when identifier_type = {{ idr_sql_string(identifier_type) }} then 1 else 0 end)
+            as {{ column_name }},
         {%- endfor %}
-        sum(
-            case when identifier_type in (
-                {%- for identifier_type, _ in type_columns %}{{ idr_sql_string(identifier_type) }}{% if not loop.last %}, {% endif %}{% endfor -%}
-            ) then 0 else 1 end
-        ) as other_identifier_count
+        sum(case when identifier_type in ({{ configured_types | join(', ') }}) then 0 else 1 end)
+            as other_identifier_count
     from profile_identifiers
     group by profile_id
 ),
@@ -38,7 +40,7 @@ latest_identifiers as (
         identifier_value,
         row_number() over (
             partition by profile_id, identifier_type
-            order by last_seen_at desc, identifier_value
+            order by last_seen_at desc, identifier_value asc
         ) as recency_rank
     from profile_identifiers
     where identifier_type in ('user_id', 'email')
@@ -75,9 +77,9 @@ final as (
         identifier_counts.other_identifier_count,
         event_counts.first_seen_at,
         event_counts.last_seen_at,
+        trait_objects.traits,
         coalesce(event_counts.event_count, 0) as event_count,
-        coalesce(trait_objects.trait_count, 0) as trait_count,
-        trait_objects.traits
+        coalesce(trait_objects.trait_count, 0) as trait_count
     from identifier_counts
     left join latest_identifiers as latest_user_ids
         on

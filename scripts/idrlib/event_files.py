@@ -84,8 +84,7 @@ def _decode(data: bytes, first: bool) -> tuple[str, str | None]:
 
 
 def _line_rows(name: str, stream: BinaryIO) -> Iterator[RawRow]:
-    line_number = 0
-    for line_number, raw in enumerate(stream, start=1):  # noqa: B007 - line_number is used after the loop
+    for line_number, raw in enumerate(stream, start=1):
         text, problem = _decode(raw.rstrip(b"\r\n"), first=line_number == 1)
         if not text.strip():
             continue
@@ -111,23 +110,38 @@ def _array_rows(name: str, data: bytes) -> Iterator[RawRow]:
         if text[position] == "]":
             rest = _skip_whitespace(text, position + 1)
             if rest < len(text):
-                yield RawRow(name, lines.at(rest), text[rest:], "invalid_json_array",
-                             "text after the closing ] of the JSON array")
+                yield RawRow(
+                    name,
+                    lines.at(rest),
+                    text[rest:],
+                    "invalid_json_array",
+                    "text after the closing ] of the JSON array",
+                )
             return
         try:
             _, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            yield RawRow(name, lines.at(position), text[position:], "invalid_json_array",
-                         f"a JSON-array element could not be parsed ({error.msg} at line {error.lineno} "
-                         f"column {error.colno}); the rest of the file is kept here unparsed")
+            yield RawRow(
+                name,
+                lines.at(position),
+                text[position:],
+                "invalid_json_array",
+                f"a JSON-array element could not be parsed ({error.msg} at line {error.lineno} "
+                f"column {error.colno}); the rest of the file is kept here unparsed",
+            )
             return
         yield RawRow(name, lines.at(position), text[position:end])
         position = _skip_whitespace(text, end)
         if position < len(text) and text[position] == ",":
             position += 1
         elif position < len(text) and text[position] != "]":
-            yield RawRow(name, lines.at(position), text[position:], "invalid_json_array",
-                         "expected ',' or ']' after a JSON-array element; the rest of the file is kept here unparsed")
+            yield RawRow(
+                name,
+                lines.at(position),
+                text[position:],
+                "invalid_json_array",
+                "expected ',' or ']' after a JSON-array element; the rest of the file is kept here unparsed",
+            )
             return
 
 

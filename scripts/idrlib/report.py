@@ -14,9 +14,7 @@ class Timings:
     total_seconds: float = 0.0
 
 
-def format_summary(
-    db_path: str, summary: WarehouseSummary, timings: Timings, load: LoadCounts | None = None
-) -> str:
+def format_summary(db_path: str, summary: WarehouseSummary, timings: Timings, load: LoadCounts | None = None) -> str:
     lines = [f"Warehouse {db_path}"]
     if load is not None:
         lines.append(f"  loaded     {load.rows:>10,} rows from {load.files:,} file(s)")

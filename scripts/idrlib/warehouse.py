@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -39,6 +39,11 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise
 
 
+def check_writable(db_path: Path) -> None:
+    """Fail early, with WarehouseBusyError, when another process holds the file."""
+    connect(db_path).close()
+
+
 def ensure_landing_table(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
     connection.execute(f'create schema if not exists "{schema}"')
     connection.execute(
@@ -63,17 +68,19 @@ class LoadCounts:
     unreadable_rows: int = 0
 
 
-def load_rows(
-    connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, rows: Iterable[RawRow]
-) -> LoadCounts:
+def load_rows(connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, rows: Iterable[RawRow]) -> LoadCounts:
     """Append rows to the landing table in batches; one transaction, so a failed load adds nothing."""
     counts = LoadCounts()
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     connection.execute("begin transaction")
     try:
         for batch in _batches(rows, BATCH_ROWS):
-            columns = list(zip(*((r.source_file, r.source_line, r.raw_text, r.load_error, r.load_error_detail)
-                                 for r in batch)))
+            columns = list(
+                zip(
+                    *((r.source_file, r.source_line, r.raw_text, r.load_error, r.load_error_detail) for r in batch),
+                    strict=True,
+                )
+            )
             connection.execute(
                 f"""
                 insert into "{schema}".raw_events

@@ -1,0 +1,43 @@
+"""Shared helpers: run the real driver in a subprocess against DuckDB files in temporary folders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+IDR = PROJECT_DIR / "scripts" / "idr.py"
+SEEDS_DIR = PROJECT_DIR / "seeds"
+FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
+
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+
+
+def run_idr(*args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+    """Run `scripts/idr.py` as a user would; with `expect`, assert its exit code."""
+    result = subprocess.run(
+        [sys.executable, str(IDR), *map(str, args)], capture_output=True, text=True, cwd=PROJECT_DIR, check=False
+    )
+    if expect is not None:
+        assert result.returncode == expect, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
+    connection = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return connection.execute(sql, parameters or []).fetchall()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled demo, built once for the session exactly as the README's first command builds it."""
+    db_path = tmp_path_factory.mktemp("demo") / "identity.duckdb"
+    run_idr("run", "--db", db_path, "--quiet")
+    return db_path

@@ -1,0 +1,134 @@
+"""An independent, deliberately simple model of the identity rules, to check the SQL against.
+
+It reads Segment-spec events (Python dicts) and follows the README's rules directly: accept or reject
+each event, read its identifiers, drop placeholders, join identifiers seen in one event (union-find),
+name each group after its oldest identifier, and put each event on the group of its most trusted
+identifier. Configuration (priorities, blocked values, prefix) comes from dbt_project.yml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+CONFIG = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]
+CALL_TYPES = {"identify", "track", "page", "screen", "alias", "group"}
+Identifier = tuple[str, str]
+
+
+def blank(value: object) -> bool:
+    return value is None or str(value).strip(" ") == ""
+
+
+def priority(identifier_type: str) -> int:
+    settings = CONFIG["idr_identifier_types"].get(identifier_type, {})
+    return settings.get("priority", CONFIG["idr_default_identifier_priority"])
+
+
+def occurred_at(event: dict) -> datetime:
+    text = event.get("timestamp") or event.get("originalTimestamp") or event.get("receivedAt")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def is_accepted(event: dict) -> bool:
+    if blank(event.get("userId")) and blank(event.get("anonymousId")):
+        return False
+    if event["type"] == "alias" and (blank(event.get("previousId")) or blank(event.get("userId"))):
+        return False
+    return not (event["type"] == "track" and blank(event.get("event")))
+
+
+def identifiers(event: dict) -> set[Identifier]:
+    """The usable identifiers of an accepted event."""
+    context = event.get("context", {})
+    device = context.get("device", {})
+    device_type = str(device.get("type", "")).strip(" ").lower()
+    found = [("user_id", event.get("userId")), ("anonymous_id", event.get("anonymousId"))]
+    if event["type"] == "alias":
+        found.append(("anonymous_id", event.get("previousId")))
+    if event["type"] == "identify":
+        found.append(("email", event.get("traits", {}).get("email")))
+    found.append(("email", context.get("traits", {}).get("email")))
+    if device_type in ("ios", "ipados", "android"):
+        prefix = "ios" if device_type != "android" else "android"
+        found += [(f"{prefix}.id", device.get("id")), (f"{prefix}.idfa", device.get("advertisingId"))]
+    found += [
+        (str(entry.get("type", "")).strip(" ").lower(), entry.get("id")) for entry in context.get("externalIds", [])
+    ]
+    usable = set()
+    for identifier_type, value in found:
+        if value is None or identifier_type == "":
+            continue
+        value = str(value).strip(" ")
+        if identifier_type in CONFIG["idr_lowercase_identifier_types"]:
+            value = value.lower()
+        if value and not is_blocked(value):
+            usable.add((identifier_type, value))
+    return usable
+
+
+def is_blocked(value: str) -> bool:
+    blocked = {v.lower() for v in CONFIG["idr_blocked_values"]}
+    return re.search(CONFIG["idr_blocked_value_pattern"], value) is not None or value.lower() in blocked
+
+
+@dataclass
+class Resolution:
+    profile_of_identifier: dict[Identifier, str] = field(default_factory=dict)
+    profile_of_event: dict[str, str] = field(default_factory=dict)
+    unidentified_events: set[str] = field(default_factory=set)
+    rejected_events: set[str] = field(default_factory=set)
+
+
+def resolve(events: list[dict]) -> Resolution:
+    parent: dict[Identifier, Identifier] = {}
+
+    def find(node: Identifier) -> Identifier:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    result = Resolution()
+    first_seen: dict[Identifier, datetime] = {}
+    event_identifiers: dict[str, set[Identifier]] = {}
+    for event in events:
+        if not is_accepted(event):
+            result.rejected_events.add(event["messageId"])
+            continue
+        found = identifiers(event)
+        if not found:
+            result.unidentified_events.add(event["messageId"])
+            continue
+        event_identifiers[event["messageId"]] = found
+        for identifier in found:
+            parent.setdefault(identifier, identifier)
+            moment = occurred_at(event)
+            first_seen[identifier] = min(first_seen.get(identifier, moment), moment)
+        first, *others = sorted(found)
+        for other in others:
+            parent[find(other)] = find(first)
+
+    def age(identifier: Identifier) -> tuple:
+        return (first_seen[identifier], priority(identifier[0]), identifier[0], identifier[1])
+
+    oldest: dict[Identifier, Identifier] = {}
+    for identifier in parent:
+        root = find(identifier)
+        if root not in oldest or age(identifier) < age(oldest[root]):
+            oldest[root] = identifier
+    for identifier in parent:
+        anchor_type, anchor_value = oldest[find(identifier)]
+        digest = hashlib.md5(f"{anchor_type}:{anchor_value}".encode()).hexdigest()[:20]
+        result.profile_of_identifier[identifier] = CONFIG["idr_profile_id_prefix"] + digest
+    for message_id, found in event_identifiers.items():
+        trusted = min(found, key=lambda i: (priority(i[0]), i[0], i[1]))
+        result.profile_of_event[message_id] = result.profile_of_identifier[trusted]
+    return result

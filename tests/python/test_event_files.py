@@ -1,0 +1,87 @@
+"""Reading event files: NDJSON, JSON arrays, gzip, and what cannot be read."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from idrlib.event_files import EventFileError, RawRow, discover, read_rows
+
+
+def rows(path: Path) -> list[RawRow]:
+    return list(read_rows(path))
+
+
+def test_ndjson_lines_keep_their_line_numbers_and_skip_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"a":1}\r\n\n   \n{"b":2}\n')
+    assert [(r.source_line, r.raw_text, r.load_error) for r in rows(path)] == [
+        (1, '{"a":1}', None),
+        (4, '{"b":2}', None),
+    ]
+
+
+def test_gzip_is_detected_by_content(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    path.write_bytes(gzip.compress(b'{"a":1}\n{"b":2}\n'))
+    assert [r.raw_text for r in rows(path)] == ['{"a":1}', '{"b":2}']
+
+
+def test_a_truncated_gzip_keeps_what_was_read_and_says_the_rest_was_not(tmp_path: Path) -> None:
+    data = gzip.compress(b"".join(b'{"n":%d}\n' % n for n in range(5000)))
+    path = tmp_path / "cut.ndjson.gz"
+    path.write_bytes(data[: len(data) // 2])
+    result = rows(path)
+    assert result[-1].load_error == "unreadable_file"
+    assert all(r.load_error is None for r in result[:-1])
+    assert [r.raw_text for r in result[:-1]] == [f'{{"n":{n}}}' for n in range(len(result) - 1)]
+
+
+def test_json_array_elements_become_rows_with_the_line_they_start_on(tmp_path: Path) -> None:
+    path = tmp_path / "batch.json"
+    path.write_text('[\n  {"a": 1},\n  {"b":\n    2},\n  "x", [3]\n]\n', encoding="utf-8")
+    assert [(r.source_line, r.raw_text, r.load_error) for r in rows(path)] == [
+        (2, '{"a": 1}', None),
+        (3, '{"b":\n    2}', None),
+        (5, '"x"', None),
+        (5, "[3]", None),
+    ]
+
+
+def test_a_broken_json_array_keeps_the_unparsed_rest(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('[{"a": 1},\n {"b": oops},\n {"c": 3}]', encoding="utf-8")
+    result = rows(path)
+    assert [(r.source_line, r.load_error) for r in result] == [(1, None), (2, "invalid_json_array")]
+    assert result[1].raw_text == '{"b": oops},\n {"c": 3}]'
+
+
+def test_an_unclosed_json_array_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "open.json"
+    path.write_text('[{"a": 1}, {"b": 2}', encoding="utf-8")
+    assert [r.load_error for r in rows(path)] == [None, None, "invalid_json_array"]
+
+
+def test_invalid_utf8_is_kept_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bytes.ndjson"
+    path.write_bytes(b'{"a":"\xff"}\n{"b":1}\n')
+    result = rows(path)
+    assert (result[0].load_error, result[1].load_error) == ("invalid_utf8", None)
+    assert result[0].raw_text == '{"a":"\ufffd"}'
+
+
+def test_discover_searches_directories_for_event_files_only(tmp_path: Path) -> None:
+    (tmp_path / "day1").mkdir()
+    for name in ["day1/a.ndjson", "day1/b.json.gz", "day1/notes.txt", "c.jsonl"]:
+        (tmp_path / name).write_text("", encoding="utf-8")
+    assert [p.name for p in discover([tmp_path])] == ["c.jsonl", "a.ndjson", "b.json.gz"]
+    assert discover([tmp_path / "day1" / "notes.txt"]) == [(tmp_path / "day1" / "notes.txt").resolve()]
+
+
+def test_discover_rejects_missing_paths_and_empty_directories(tmp_path: Path) -> None:
+    with pytest.raises(EventFileError, match="no such file"):
+        discover([tmp_path / "missing.ndjson"])
+    with pytest.raises(EventFileError, match="no event files"):
+        discover([tmp_path])
