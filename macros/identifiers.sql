@@ -3,15 +3,47 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- The priority of an identifier type (1 = most trusted), from the idr_identifier_types var; types
-    that are not configured get idr_default_identifier_priority. -#}
-{% macro idr_identifier_priority(type_expr) -%}
+{#- A merge-protection setting (priority or limit) of an identifier type, as a CASE expression over
+    the var idr_identifier_types; types that are not configured get idr_default_identifier_<setting>. -#}
+{% macro idr_identifier_setting(type_expr, setting) -%}
+    {%- set default = var('idr_default_identifier_' ~ setting) | int -%}
     case {{ type_expr }}
         {%- for identifier_type, settings in var('idr_identifier_types').items() %}
-        when {{ idr_sql_string(identifier_type) }} then {{ settings.get('priority', var('idr_default_identifier_priority')) | int }}
+        when {{ idr_sql_string(identifier_type) }} then {{ settings.get(setting, default) | int }}
         {%- endfor %}
-        else {{ var('idr_default_identifier_priority') | int }}
+        else {{ default }}
     end
+{%- endmacro %}
+
+{% macro idr_identifier_priority(type_expr) -%}
+    {{ idr_identifier_setting(type_expr, 'priority') }}
+{%- endmacro %}
+
+{#- The start of the calendar window (UTC) an identifier's limit counts it in, from the `window`
+    setting of its type: null for `ever`, else the year, month, week (Monday) or day of `time_expr`. -#}
+{% macro idr_limit_window_start(type_expr, time_expr) -%}
+    {%- set dateparts = {'annually': 'year', 'monthly': 'month', 'weekly': 'week', 'daily': 'day'} -%}
+    {%- set default = var('idr_default_identifier_window') -%}
+    {%- for window in [default] + var('idr_identifier_types').values() | map(attribute='window') | list -%}
+        {%- if window and window != 'ever' and window not in dateparts -%}
+            {{ exceptions.raise_compiler_error("unknown limit window '" ~ window ~ "': use ever, annually, monthly, weekly or daily") }}
+        {%- endif -%}
+    {%- endfor -%}
+    case {{ type_expr }}
+        {%- for identifier_type, settings in var('idr_identifier_types').items() %}
+        {%- set window = settings.get('window', default) %}
+        when {{ idr_sql_string(identifier_type) }} then {{ idr_window_start_for(window, time_expr, dateparts) }}
+        {%- endfor %}
+        else {{ idr_window_start_for(default, time_expr, dateparts) }}
+    end
+{%- endmacro %}
+
+{% macro idr_window_start_for(window, time_expr, dateparts) -%}
+    {%- if window == 'ever' -%}
+        cast(null as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        cast({{ dbt.date_trunc(dateparts[window], time_expr) }} as {{ dbt.type_timestamp() }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- One select per configured identifier source (var idr_identifier_sources) over `relation`, each

@@ -284,6 +284,57 @@ def add_person(tables: Tables, number: int) -> None:
         )
 
 
+def add_shared_devices(tables: Tables) -> None:
+    """A family iPad two people log in on, and a store kiosk where customers sign in: the devices must
+    not fuse their users into one profile (merge protection)."""
+    ipad = dict(
+        context_app_name="SegKicks",
+        context_device_id="ios_rivera_family_ipad",
+        context_device_type="ios",
+        context_library_name="analytics-ios",
+    )
+    at = datetime(2023, 4, 10, 19, 0, tzinfo=UTC)
+    for day, (user_id, name) in enumerate([("user_sam_rivera", "Sam Rivera"), ("user_alex_rivera", "Alex Rivera")]):
+        session = tables.uid()
+        when = at + timedelta(days=2 * day)
+        tables.add("tracks", when, anonymous_id=session, event="App Opened", **ipad)
+        tables.add(
+            "identifies",
+            when + timedelta(minutes=1),
+            anonymous_id=session,
+            user_id=user_id,
+            email=f"{user_id[5:].replace('_', '.')}@example.com",
+            name=name,
+            **ipad,
+        )
+        phone = dict(
+            context_app_name="SegKicks",
+            context_device_id=f"and_{user_id[5:]}_phone",
+            context_device_type="android",
+            context_library_name="analytics-android",
+        )
+        tables.add("identifies", when + timedelta(hours=3), anonymous_id=tables.uid(), user_id=user_id, **phone)
+    kiosk = dict(
+        context_app_name="SegKicks Store",
+        context_device_id="and_store_kiosk_01",
+        context_device_type="android",
+        context_library_name="analytics-android",
+    )
+    at = datetime(2023, 5, 6, 10, 0, tzinfo=UTC)
+    for number in range(1, 5):
+        when = at + timedelta(hours=5 * number)
+        session = tables.uid()
+        tables.add("identifies", when, anonymous_id=session, user_id=f"user_{number:04d}", **kiosk)
+        tables.add(
+            "tracks",
+            when + timedelta(minutes=4),
+            anonymous_id=session,
+            user_id=f"user_{number:04d}",
+            event="Order Completed",
+            **kiosk,
+        )
+
+
 def add_rejects(tables: Tables) -> None:
     """Rows a real warehouse holds and the pipeline must keep out, each with a reason."""
     at = datetime(2023, 6, 30, 12, 0, tzinfo=UTC)
@@ -314,6 +365,7 @@ def build(people: int, seed: int) -> Tables:
     add_jane(tables)
     for number in range(1, people + 1):
         add_person(tables, number)
+    add_shared_devices(tables)
     add_rejects(tables)
     return tables
 

@@ -1,6 +1,6 @@
 {#- One row per usable identifier, numbered: the integer identifier_key orders identifiers by when
     they were first seen, then by priority, type and value, so the smallest key of a group is its
-    oldest identifier. -#}
+    oldest identifier. Each carries its type's limit and the calendar window the limit counts it in. -#}
 with identifiers as (
     select * from {{ ref('int_identifiers_extracted') }}
     where not is_blocked
@@ -26,6 +26,8 @@ final as (
         first_seen_at,
         last_seen_at,
         event_count,
+        {{ idr_identifier_setting('identifier_type', 'limit') }} as identifier_limit,
+        {{ idr_limit_window_start('identifier_type', 'first_seen_at') }} as limit_window_start_at,
         row_number() over (
             order by first_seen_at, identifier_priority, identifier_type, identifier_value
         ) as identifier_key

@@ -1,6 +1,6 @@
 {#- Every usable identifier with the profile it belongs to. The identity_stitch macro groups the
-    identifiers the edges connect; a group's profile_id is derived from its oldest identifier, so
-    the same input always gives the same ids. -#}
+    identifiers the links connect, with merge protection (limits and priorities); a group's
+    profile_id is derived from its oldest identifier, so the same input always gives the same ids. -#}
 -- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
 -- sqlfluff:ignore:parsing
 with identifiers_keyed as (
@@ -36,6 +36,8 @@ final as (
         identifiers_keyed.first_seen_at,
         identifiers_keyed.last_seen_at,
         identifiers_keyed.event_count,
+        identifiers_keyed.identifier_limit,
+        identifiers_keyed.limit_window_start_at,
         anchors.profile_id
     from identifiers_keyed
     inner join components

@@ -1,3 +1,6 @@
+{#- Every link: two identifiers seen together in an event (identifier_a is the more trusted end),
+    with the profiles they ended in. A link between two profiles is one merge protection refused
+    (identity_violations says which limit). -#}
 with identity_edges as (
     select * from {{ ref('int_identity_edges_aggregated') }}
 ),
@@ -8,19 +11,22 @@ identifiers_stitched as (
 
 final as (
     select
-        identifier_a.profile_id,
         identifier_a.identifier_type as identifier_a_type,
         identifier_a.identifier_value as identifier_a_value,
+        identifier_a.profile_id as profile_a_id,
         identifier_b.identifier_type as identifier_b_type,
         identifier_b.identifier_value as identifier_b_value,
+        identifier_b.profile_id as profile_b_id,
         identity_edges.first_seen_at,
         identity_edges.last_seen_at,
-        identity_edges.event_count
+        identity_edges.event_count,
+        identity_edges.link_rank,
+        identifier_a.profile_id <> identifier_b.profile_id as is_refused
     from identity_edges
     inner join identifiers_stitched as identifier_a
-        on identity_edges.identifier_a_key = identifier_a.identifier_key
+        on identity_edges.trusted_identifier_key = identifier_a.identifier_key
     inner join identifiers_stitched as identifier_b
-        on identity_edges.identifier_b_key = identifier_b.identifier_key
+        on identity_edges.other_identifier_key = identifier_b.identifier_key
 )
 
 select * from final

@@ -23,6 +23,8 @@ identifier_counts as (
     select
         profile_id,
         count(*) as identifier_count,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
         {%- for identifier_type, column_name in type_columns %}
         sum(case when identifier_type = {{ idr_sql_string(identifier_type) }} then 1 else 0 end)
             as {{ column_name }},
@@ -49,9 +51,7 @@ latest_identifiers as (
 event_counts as (
     select
         profile_id,
-        count(*) as event_count,
-        min(occurred_at) as first_seen_at,
-        max(occurred_at) as last_seen_at
+        count(*) as event_count
     from profile_events
     group by profile_id
 ),
@@ -75,8 +75,8 @@ final as (
         identifier_counts.{{ column_name }},
         {%- endfor %}
         identifier_counts.other_identifier_count,
-        event_counts.first_seen_at,
-        event_counts.last_seen_at,
+        identifier_counts.first_seen_at,
+        identifier_counts.last_seen_at,
         trait_objects.traits,
         coalesce(event_counts.event_count, 0) as event_count,
         coalesce(trait_objects.trait_count, 0) as trait_count

@@ -16,7 +16,7 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
     tag = f"s{number}"
     users = [f"{tag}-user-{i}" for i in range(rng.randint(1, 3))]
     anonymous = [f"{tag}-anon-{i}" for i in range(rng.randint(1, 6))]
-    emails = [f"{tag}.person{i}@example.com" for i in range(rng.randint(1, 3))]
+    emails = [f"{tag}.person{i}@example.com" for i in range(rng.choice([1, 2, 3, 7, 8]))]
     devices = [(rng.choice(["ios", "android", "iOS", "web"]), f"{tag}-dev-{i}") for i in range(rng.randint(1, 3))]
 
     def maybe_placeholder(value: str) -> str:
@@ -26,10 +26,12 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
         email = rng.choice(emails)
         return rng.choice([email, email.upper(), f"  {email} ", email.title()])
 
+    # most streams happen within an hour (many ties in time); some over weeks (limit windows matter)
+    minutes_apart = rng.choice([1, 1, 1, 2 * 24 * 60])
     result = []
     for index in range(events):
         call = rng.choice(["identify", "track", "track", "page", "screen", "alias", "group"])
-        moment = BASE + timedelta(minutes=rng.randrange(0, 40))  # few distinct times: many ties
+        moment = BASE + timedelta(minutes=rng.randrange(0, 40) * minutes_apart)
         event: dict = {"messageId": f"{tag}-m{index}", "type": call, "context": {}}
         offset_hours = rng.choice([0, 2, -5])
         stamp = (moment + timedelta(hours=offset_hours)).replace(tzinfo=None).isoformat()
@@ -47,7 +49,7 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
         if call == "group":
             event["groupId"] = f"{tag}-org"
             event["traits"] = {"email": f"{tag}-team@company.com"}
-        if call == "identify" and rng.random() < 0.6:
+        if call == "identify" and rng.random() < 0.8:
             event["traits"] = {"email": maybe_placeholder(messy_email())}
         if rng.random() < 0.1:
             event["context"]["traits"] = {"email": messy_email()}

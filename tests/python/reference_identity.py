@@ -1,17 +1,20 @@
 """An independent, deliberately simple model of the identity rules, to check the SQL against.
 
 It reads Segment-spec events (Python dicts) and follows the README's rules directly: accept or reject
-each event, read its identifiers, drop placeholders, join identifiers seen in one event (union-find),
-name each group after its oldest identifier, and put each event on the group of its most trusted
-identifier. Configuration (priorities, blocked values, prefix) comes from dbt_project.yml.
+each event, read its identifiers, drop placeholders, then walk the links between identifiers seen in one
+event strongest first (union-find), refusing a link whose merge would break a limit; name each group
+after its oldest identifier, and put each event on the group of its most trusted identifier.
+Configuration (priorities, limits, windows, blocked values, prefix) comes from dbt_project.yml.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import combinations
 from pathlib import Path
 
 import yaml
@@ -26,8 +29,7 @@ def blank(value: object) -> bool:
 
 
 def priority(identifier_type: str) -> int:
-    settings = CONFIG["idr_identifier_types"].get(identifier_type, {})
-    return settings.get("priority", CONFIG["idr_default_identifier_priority"])
+    return int(setting(identifier_type, "priority"))
 
 
 def occurred_at(event: dict) -> datetime:
@@ -80,24 +82,34 @@ def is_blocked(value: str) -> bool:
     return re.search(CONFIG["idr_blocked_value_pattern"], value) is not None or value.lower() in blocked
 
 
+def setting(identifier_type: str, name: str) -> object:
+    settings = CONFIG["idr_identifier_types"].get(identifier_type, {})
+    return settings.get(name, CONFIG[f"idr_default_identifier_{name}"])
+
+
+def bucket(identifier_type: str, first_seen: datetime) -> str:
+    """The calendar window (UTC) an identifier's limit counts it in."""
+    window = setting(identifier_type, "window")
+    if window == "weekly":
+        return (first_seen.date() - timedelta(days=first_seen.weekday())).isoformat()
+    formats = {"ever": "", "annually": "%Y", "monthly": "%Y-%m", "daily": "%Y-%m-%d"}
+    return first_seen.strftime(formats[window])
+
+
 @dataclass
 class Resolution:
     profile_of_identifier: dict[Identifier, str] = field(default_factory=dict)
     profile_of_event: dict[str, str] = field(default_factory=dict)
     unidentified_events: set[str] = field(default_factory=set)
     rejected_events: set[str] = field(default_factory=set)
+    # refused link (the two identifiers, more trusted first) -> the limits the merge would have broken
+    refused_links: dict[tuple[Identifier, Identifier], set[str]] = field(default_factory=dict)
 
 
 def resolve(events: list[dict]) -> Resolution:
-    parent: dict[Identifier, Identifier] = {}
-
-    def find(node: Identifier) -> Identifier:
-        while parent[node] != node:
-            node = parent[node]
-        return node
-
     result = Resolution()
     first_seen: dict[Identifier, datetime] = {}
+    link_seen: dict[tuple[Identifier, Identifier], datetime] = {}
     event_identifiers: dict[str, set[Identifier]] = {}
     for event in events:
         if not is_accepted(event):
@@ -107,14 +119,37 @@ def resolve(events: list[dict]) -> Resolution:
         if not found:
             result.unidentified_events.add(event["messageId"])
             continue
+        moment = occurred_at(event)
         event_identifiers[event["messageId"]] = found
         for identifier in found:
-            parent.setdefault(identifier, identifier)
-            moment = occurred_at(event)
             first_seen[identifier] = min(first_seen.get(identifier, moment), moment)
-        first, *others = sorted(found)
-        for other in others:
-            parent[find(other)] = find(first)
+        for a, b in combinations(sorted(found, key=trust), 2):
+            link_seen[a, b] = min(link_seen.get((a, b), moment), moment)
+
+    # Union-find; each root keeps how many identifiers of each (type, window) its group holds.
+    parent = {identifier: identifier for identifier in first_seen}
+    counts = {i: Counter({(i[0], bucket(i[0], first_seen[i])): 1}) for i in first_seen}
+
+    def find(node: Identifier) -> Identifier:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    def strength(link: tuple[Identifier, Identifier]) -> tuple:
+        trusted, other = link
+        return (priority(other[0]), priority(trusted[0]), link_seen[link], trusted, other)
+
+    for link in sorted(link_seen, key=strength):
+        root_a, root_b = find(link[0]), find(link[1])
+        if root_a == root_b:
+            continue
+        merged = counts[root_a] + counts[root_b]
+        broken = {t for (t, _), n in merged.items() if n > setting(t, "limit")}
+        if broken:
+            result.refused_links[link] = broken
+        else:
+            parent[root_b] = root_a
+            counts[root_a] = merged
 
     def age(identifier: Identifier) -> tuple:
         return (first_seen[identifier], priority(identifier[0]), identifier[0], identifier[1])
@@ -129,6 +164,10 @@ def resolve(events: list[dict]) -> Resolution:
         digest = hashlib.md5(f"{anchor_type}:{anchor_value}".encode()).hexdigest()[:20]
         result.profile_of_identifier[identifier] = CONFIG["idr_profile_id_prefix"] + digest
     for message_id, found in event_identifiers.items():
-        trusted = min(found, key=lambda i: (priority(i[0]), i[0], i[1]))
-        result.profile_of_event[message_id] = result.profile_of_identifier[trusted]
+        result.profile_of_event[message_id] = result.profile_of_identifier[min(found, key=trust)]
     return result
+
+
+def trust(identifier: Identifier) -> tuple:
+    """Most trusted first: priority, then type and value."""
+    return (priority(identifier[0]), identifier[0], identifier[1])

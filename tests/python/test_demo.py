@@ -106,3 +106,25 @@ def test_the_same_input_gives_the_same_profile_ids(demo_db: Path, tmp_path: Path
     run_idr("run", "--db", second, "--quiet")
     sql = "select profile_id, identifier_type, identifier_value from profile_identifiers order by all"
     assert query(second, sql) == query(demo_db, sql)
+
+
+def test_shared_devices_do_not_fuse_their_users(demo_db: Path) -> None:
+    owners = dict(
+        query(
+            demo_db,
+            "select i.identifier_value, p.user_id from profile_identifiers as i inner join profiles as p "
+            "using (profile_id) where i.identifier_value in ('ios_rivera_family_ipad', 'and_store_kiosk_01')",
+        )
+    )
+    # each device stays with the first person who signed in on it
+    assert owners == {"ios_rivera_family_ipad": "user_sam_rivera", "and_store_kiosk_01": "user_0001"}
+    user_ids = [
+        user_id
+        for (user_id,) in query(
+            demo_db, "select identifier_value from profile_identifiers where identifier_type = 'user_id'"
+        )
+    ]
+    [(profiles_with_user,)] = query(demo_db, "select count(*) from profiles where user_id is not null")
+    assert profiles_with_user == len(user_ids) == len(set(user_ids))
+    limits = {row[0] for row in query(demo_db, "select limit_identifier_type from identity_violations")}
+    assert limits == {"user_id"}

@@ -1,0 +1,65 @@
+{#- Every link merge protection refused, with the limit it would break. A refused link never ends
+    inside one profile (groups only grow, so merging them later would break the limit too), hence
+    the refused links are exactly the links between two profiles. -#}
+with identity_edges as (
+    select * from {{ ref('identity_edges') }}
+    where is_refused
+),
+
+profile_identifiers as (
+    select * from {{ ref('int_identifiers_stitched') }}
+),
+
+combined_counts as (
+    -- what the two profiles would hold together, per identifier type and limit window
+    select
+        identity_edges.link_rank,
+        profile_identifiers.identifier_type,
+        profile_identifiers.identifier_priority,
+        profile_identifiers.identifier_limit,
+        profile_identifiers.limit_window_start_at,
+        count(*) as combined_count
+    from identity_edges
+    inner join profile_identifiers
+        on profile_identifiers.profile_id in (identity_edges.profile_a_id, identity_edges.profile_b_id)
+    group by
+        identity_edges.link_rank,
+        profile_identifiers.identifier_type,
+        profile_identifiers.identifier_priority,
+        profile_identifiers.identifier_limit,
+        profile_identifiers.limit_window_start_at
+),
+
+broken_limits as (
+    select
+        *,
+        row_number() over (
+            partition by link_rank
+            order by identifier_priority, identifier_type, limit_window_start_at
+        ) as limit_rank
+    from combined_counts
+    where combined_count > identifier_limit
+),
+
+final as (
+    select
+        identity_edges.identifier_a_type,
+        identity_edges.identifier_a_value,
+        identity_edges.profile_a_id,
+        identity_edges.identifier_b_type,
+        identity_edges.identifier_b_value,
+        identity_edges.profile_b_id,
+        broken_limits.identifier_type as limit_identifier_type,
+        broken_limits.identifier_limit as limit_value,
+        broken_limits.limit_window_start_at,
+        broken_limits.combined_count,
+        identity_edges.first_seen_at,
+        identity_edges.last_seen_at,
+        identity_edges.event_count,
+        identity_edges.link_rank
+    from identity_edges
+    inner join broken_limits
+        on identity_edges.link_rank = broken_limits.link_rank and broken_limits.limit_rank = 1
+)
+
+select * from final
