@@ -10,20 +10,32 @@ profile_identifiers as (
     select * from {{ ref('int_identifiers_stitched') }}
 ),
 
+link_profiles as (
+    select
+        link_rank,
+        profile_a_id as profile_id
+    from identity_edges
+    union all
+    select
+        link_rank,
+        profile_b_id as profile_id
+    from identity_edges
+),
+
 combined_counts as (
     -- what the two profiles would hold together, per identifier type and limit window
     select
-        identity_edges.link_rank,
+        link_profiles.link_rank,
         profile_identifiers.identifier_type,
         profile_identifiers.identifier_priority,
         profile_identifiers.identifier_limit,
         profile_identifiers.limit_window_start_at,
         count(*) as combined_count
-    from identity_edges
+    from link_profiles
     inner join profile_identifiers
-        on profile_identifiers.profile_id in (identity_edges.profile_a_id, identity_edges.profile_b_id)
+        on link_profiles.profile_id = profile_identifiers.profile_id
     group by
-        identity_edges.link_rank,
+        link_profiles.link_rank,
         profile_identifiers.identifier_type,
         profile_identifiers.identifier_priority,
         profile_identifiers.identifier_limit,
