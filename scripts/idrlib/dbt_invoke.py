@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ class DbtOutcome:
     success: bool
     seconds: float
     failures: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -31,27 +34,43 @@ class DbtOutcome:
 
 
 def run_dbt(
-    command: list[str], db_path: Path, dbt_vars: dict[str, Any] | None = None, quiet: bool = False
+    command: list[str],
+    db_path: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    quiet: bool = False,
+    log_path: Path | None = None,
 ) -> DbtOutcome:
     """Invoke `dbt <command>` on the project with IDR_DB_PATH pointing at `db_path`."""
     os.environ["IDR_DB_PATH"] = str(db_path)
     arguments = [*command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
         arguments += ["--vars", json.dumps(dbt_vars)]
+    if log_path is not None:
+        arguments += ["--log-path", str(log_path)]
     if quiet:
         arguments.insert(0, "--quiet")
     started = time.monotonic()
     result = dbtRunner().invoke(arguments)
     seconds = time.monotonic() - started
-    failures = _failures(result)
-    return DbtOutcome(success=bool(result.success) and not failures, seconds=seconds, failures=failures)
+    node_results = list(getattr(result.result, "results", None) or [])
+    failures = _failures(result, node_results)
+    return DbtOutcome(
+        success=bool(result.success) and not failures,
+        seconds=seconds,
+        failures=failures,
+        statuses=dict(Counter(str(r.status).lower() for r in node_results)),
+        slowest_nodes=[
+            (r.node.unique_id, round(float(r.execution_time), 3))
+            for r in sorted(node_results, key=lambda r: -float(r.execution_time))[:10]
+        ],
+    )
 
 
-def _failures(result: Any) -> list[str]:
+def _failures(result: Any, node_results: list[Any]) -> list[str]:
     if result.exception is not None:
         return [_first_line(str(result.exception))]
     failures = []
-    for node_result in getattr(result.result, "results", None) or []:
+    for node_result in node_results:
         if str(node_result.status).lower() in FAILED_STATUSES:
             node = node_result.node
             failures.append(f"{node.resource_type} {node.name}: {_first_line(node_result.message or '')}")

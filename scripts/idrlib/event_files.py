@@ -9,6 +9,7 @@ events and are skipped.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator
@@ -49,6 +50,15 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         else:
             raise EventFileError(f"{path}: no such file or directory")
     return list(found)
+
+
+def sha256_of(path: Path) -> str:
+    """The checksum the ledger of loaded files knows a file's content by."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_rows(path: Path) -> Iterator[RawRow]:

@@ -18,9 +18,12 @@ def format_summary(db_path: str, summary: WarehouseSummary, timings: Timings, lo
     lines = [f"Warehouse {db_path}"]
     if load is not None:
         lines.append(f"  loaded     {load.rows:>10,} rows from {load.files:,} file(s)")
-        rejected_now = sum(summary.load_rejected_by_reason.values())
-        lines.append(f"  this load  {load.rows - rejected_now:>10,} accepted, {rejected_now:,} rejected")
-        lines += _reasons(summary.load_rejected_by_reason)
+        if load.skipped_files:
+            lines.append(f"  skipped    {len(load.skipped_files):>10,} file(s) loaded before (same content)")
+        if load.rows:
+            rejected_now = sum(summary.load_rejected_by_reason.values())
+            lines.append(f"  this load  {load.rows - rejected_now:>10,} accepted, {rejected_now:,} rejected")
+            lines += _reasons(summary.load_rejected_by_reason)
     lines.append(f"  events     {summary.accepted_events:>10,} accepted, {summary.rejected_events:,} rejected in all")
     lines += _reasons(summary.rejected_by_reason)
     lines.append(f"  profiles   {summary.profiles:>10,}")

@@ -3,7 +3,7 @@ driver reports. All SQL the driver itself runs lives here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -44,8 +44,21 @@ def check_writable(db_path: Path) -> None:
     connect(db_path).close()
 
 
-def ensure_landing_table(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
+def ensure_landing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """The landing table of raw rows and the ledger of loaded files (one row per file content)."""
     connection.execute(f'create schema if not exists "{schema}"')
+    connection.execute(
+        f"""
+        create table if not exists "{schema}".loaded_files (
+            sha256 varchar primary key,
+            file_path varchar not null,
+            size_bytes bigint not null,
+            row_count bigint not null,
+            load_id varchar not null,
+            loaded_at timestamp not null
+        )
+        """
+    )
     connection.execute(
         f"""
         create table if not exists "{schema}".raw_events (
@@ -66,36 +79,76 @@ class LoadCounts:
     files: int = 0
     rows: int = 0
     unreadable_rows: int = 0
+    skipped_files: list[str] = field(default_factory=list)
 
 
-def load_rows(connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, rows: Iterable[RawRow]) -> LoadCounts:
-    """Append rows to the landing table in batches; one transaction, so a failed load adds nothing."""
+@dataclass(frozen=True)
+class EventFile:
+    path: Path
+    sha256: str
+    size_bytes: int
+
+
+def loaded_checksums(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    return {sha256 for (sha256,) in connection.execute(f'select sha256 from "{schema}".loaded_files').fetchall()}
+
+
+def load_files(
+    connection: duckdb.DuckDBPyConnection,
+    schema: str,
+    load_id: str,
+    files: Iterable[EventFile],
+    read: Callable[[Path], Iterable[RawRow]],
+) -> LoadCounts:
+    """Append the rows of every file whose content was never loaded, and record each in the ledger.
+    One transaction: a load that fails or is killed adds nothing, and the next run loads the files again."""
     counts = LoadCounts()
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    seen = loaded_checksums(connection, schema)
     connection.execute("begin transaction")
     try:
-        for batch in _batches(rows, BATCH_ROWS):
-            columns = list(
-                zip(
-                    *((r.source_file, r.source_line, r.raw_text, r.load_error, r.load_error_detail) for r in batch),
-                    strict=True,
-                )
-            )
+        for event_file in files:
+            if event_file.sha256 in seen:
+                counts.skipped_files.append(str(event_file.path))
+                continue
+            seen.add(event_file.sha256)
+            rows, unreadable = _insert_rows(connection, schema, load_id, loaded_at, read(event_file.path))
             connection.execute(
-                f"""
-                insert into "{schema}".raw_events
-                select ?, unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::varchar[]),
-                    unnest(?::varchar[]), unnest(?::varchar[]), ?
-                """,
-                [load_id, *map(list, columns), loaded_at],
+                f'insert into "{schema}".loaded_files values (?, ?, ?, ?, ?, ?)',
+                [event_file.sha256, str(event_file.path), event_file.size_bytes, rows, load_id, loaded_at],
             )
-            counts.rows += len(batch)
-            counts.unreadable_rows += sum(1 for r in batch if r.load_error)
+            counts.files += 1
+            counts.rows += rows
+            counts.unreadable_rows += unreadable
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
         raise
     return counts
+
+
+def _insert_rows(
+    connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, loaded_at: datetime, rows: Iterable[RawRow]
+) -> tuple[int, int]:
+    inserted = unreadable = 0
+    for batch in _batches(rows, BATCH_ROWS):
+        columns = list(
+            zip(
+                *((r.source_file, r.source_line, r.raw_text, r.load_error, r.load_error_detail) for r in batch),
+                strict=True,
+            )
+        )
+        connection.execute(
+            f"""
+            insert into "{schema}".raw_events
+            select ?, unnest(?::varchar[]), unnest(?::bigint[]), unnest(?::varchar[]),
+                unnest(?::varchar[]), unnest(?::varchar[]), ?
+            """,
+            [load_id, *map(list, columns), loaded_at],
+        )
+        inserted += len(batch)
+        unreadable += sum(1 for r in batch if r.load_error)
+    return inserted, unreadable
 
 
 def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:

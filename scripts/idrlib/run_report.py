@@ -1,0 +1,60 @@
+"""The JSON report a nightly run leaves behind: what it loaded, what it built, how long it took."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from idrlib.dbt_invoke import DbtOutcome
+from idrlib.report import Timings
+from idrlib.warehouse import LoadCounts, WarehouseSummary
+
+
+def build_report(
+    *,
+    run_id: str,
+    db_path: Path,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    error: str | None,
+    load: LoadCounts | None,
+    outcome: DbtOutcome | None,
+    summary: WarehouseSummary | None,
+    timings: Timings,
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "status": status,
+        "error": error,
+        "warehouse": str(db_path),
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        "timings_seconds": {k: round(v, 3) for k, v in asdict(timings).items()},
+        "load": asdict(load) if load else None,
+        "warehouse_counts": asdict(summary) if summary else None,
+        "dbt": {
+            "success": outcome.success,
+            "seconds": round(outcome.seconds, 3),
+            "node_statuses": outcome.statuses,
+            "failures": outcome.failures,
+            "slowest_nodes": outcome.slowest_nodes,
+        }
+        if outcome
+        else None,
+    }
+
+
+def write_report(report: dict[str, Any], reports_dir: Path) -> Path:
+    """Write `<reports_dir>/<run_id>.json` (and `latest.json`), atomically."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    path = reports_dir / f"{report['run_id']}.json"
+    for target in (path, reports_dir / "latest.json"):
+        partial = target.with_suffix(".json.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    return path
