@@ -27,6 +27,7 @@ lint: setup
 
 dbt-build: setup
 	mkdir -p build/ci
+	rm -f build/ci/dbt_build.duckdb build/ci/dbt_build.duckdb.wal
 	IDR_DB_PATH=build/ci/dbt_build.duckdb $(BIN)/dbt build --target-path build/ci/target
 
 pytest: setup

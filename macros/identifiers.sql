@@ -90,3 +90,23 @@
         {%- endif %}
     )
 {%- endmacro %}
+
+{#- The batch marker every incremental model writes on the rows a run adds or rewrites: the run's
+    start time. -#}
+{% macro idr_batch_marker() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- A predicate for incremental models: the upstream rows (column batch_started_at) written after the
+    calling model last ran — by this run, or by a run that was killed before it reached this model —
+    and every row on a full build. -#}
+{% macro idr_unprocessed(relation_alias=none) -%}
+    {%- if is_incremental() -%}
+        {{ relation_alias ~ '.' if relation_alias else '' }}batch_started_at > (
+            select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }} as processed
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

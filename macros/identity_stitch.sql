@@ -4,7 +4,8 @@
            identifier_type, identifier_limit, limit_window_start_at (null for limits over all time).
     edges: one row per link: identifier_a_key, identifier_b_key, link_rank (1 = considered first).
 
-    Returns one row per node: identifier_key and component_key, the smallest key of its profile.
+    Returns one row per node: identifier_key, component_key (the smallest key of its profile) and
+    connected_key (the smallest key of its connected component, merge protection aside).
     The result is the one the README's rule defines: links are taken in link_rank order and each
     merges the two groups it joins unless the merged group would hold more than identifier_limit
     identifiers of one type in one limit window. -#}
@@ -291,15 +292,18 @@
 
     select
         components.identifier_key,
-        components.component_key
+        components.component_key,
+        components.component_key as connected_key
     from components
     where components.component_key not in (select limited_components.component_key from limited_components)
     union all
     select
-        row_key as identifier_key,
-        label as component_key
+        rounds.row_key as identifier_key,
+        rounds.label as component_key,
+        components.component_key as connected_key
     from rounds
-    where row_kind = 'node'
+    inner join components on rounds.row_key = components.identifier_key
+    where rounds.row_kind = 'node'
 {%- endmacro %}
 
 

@@ -1,6 +1,9 @@
 {#- Every staged row from every input, with the reason it cannot be used (null for usable events).
-    Usable events that repeat an earlier messageId are marked as duplicates: the first copy received
-    (then loaded) is kept. -#}
+    Usable events that repeat an earlier messageId are marked as duplicates: a copy accepted by an
+    earlier run stays; within one run the first copy received (then loaded) is kept.
+    Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
+    has not seen, tagged with the run's batch_started_at. -#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
 {%- set staging_models = ['stg_landing__raw_events'] -%}
 {%- if var('idr_segment_tables') != 'none' -%}
     {%- set staging_models = staging_models + [
@@ -26,11 +29,31 @@ unioned as (
     {%- endfor %}
 ),
 
+new_rows as (
+    select * from unioned
+    {%- if is_incremental() %}
+    where
+        (event_source = 'landing' and load_id not in (
+            select distinct previous.load_id from {{ this }} as previous where previous.load_id is not null
+        ))
+        or (event_source <> 'landing' and not exists (
+            select 1
+            from {{ this }} as previous
+            where
+                previous.event_source = unioned.event_source
+                and previous.source_name = unioned.source_name
+                and previous.message_id is not distinct from unioned.message_id
+                and previous.received_at_raw is not distinct from unioned.received_at_raw
+                and previous.timestamp_raw is not distinct from unioned.timestamp_raw
+        ))
+    {%- endif %}
+),
+
 timed as (
     select
         *,
         coalesce(timestamp_at, original_timestamp_at, received_at) as occurred_at
-    from unioned
+    from new_rows
 ),
 
 checked as (
@@ -94,20 +117,31 @@ ranked as (
     from explained
 ),
 
+deduplicated as (
+    select
+        *,
+        validation_reason is null and (
+            message_copy_number > 1
+            {%- if is_incremental() %}
+            or message_id in (
+                select previous.message_id from {{ this }} as previous where previous.rejection_reason is null
+            )
+            {%- endif %}
+        ) as is_duplicate
+    from ranked
+),
+
 final as (
     select
         {{ columns | join(',\n        ') }},
         occurred_at,
+        case when is_duplicate then 'duplicate_message_id' else validation_reason end as rejection_reason,
         case
-            when validation_reason is null and message_copy_number > 1 then 'duplicate_message_id'
-            else validation_reason
-        end as rejection_reason,
-        case
-            when validation_reason is null and message_copy_number > 1
-                then 'messageId ' || message_id || ' was already accepted from an earlier row'
+            when is_duplicate then 'messageId ' || message_id || ' was already accepted from an earlier row'
             else validation_detail
-        end as rejection_detail
-    from ranked
+        end as rejection_detail,
+        {{ idr_batch_marker() }} as batch_started_at
+    from deduplicated
 )
 
 select * from final

@@ -5,9 +5,12 @@
 {%- do lowercase_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
 
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with events as (
+    -- on an incremental run, the accepted events this run added
     select * from {{ ref('int_events_validated') }}
-    where rejection_reason is null
+    where rejection_reason is null and {{ idr_unprocessed() }}
 ),
 
 candidates as (
@@ -73,7 +76,8 @@ final as (
         identifier_value,
         identifier_source,
         {{ idr_identifier_priority('identifier_type') }} as identifier_priority,
-        {{ idr_is_blocked_value('identifier_value') }} as is_blocked
+        {{ idr_is_blocked_value('identifier_value') }} as is_blocked,
+        {{ idr_batch_marker() }} as batch_started_at
     from deduplicated
 )
 

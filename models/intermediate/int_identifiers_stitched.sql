@@ -1,49 +1,191 @@
-{#- Every usable identifier with the profile it belongs to. The identity_stitch macro groups the
-    identifiers the links connect, with merge protection (limits and priorities); a group's
-    profile_id is derived from its oldest identifier, so the same input always gives the same ids. -#}
+{#- Every usable identifier with its profile. The identity_stitch macro groups the identifiers the
+    links connect, with merge protection (limits and priorities).
+
+    Profile ids are stable: a group keeps the id of the oldest earlier profile whose oldest identifier
+    it holds (Segment keeps the first-created profile); a group without one gets 'prof_' + a hash of
+    its oldest identifier, so the same input always gives the same ids.
+
+    Incremental: only the connected components that hold an identifier of this run's events are
+    resolved again (a component is the unit: a late link can change any merge inside it); their rows
+    are replaced and tagged with the run's batch_started_at, with previous_profile_id saying where each
+    identifier was before. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='identifier_key') }}
+
 -- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
 -- sqlfluff:ignore:parsing
 with identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
 
-identity_edges as (  -- noqa: ST03
+identity_edges as (
     select * from {{ ref('int_identity_edges_aggregated') }}
 ),
 
-components as (
-    {{ identity_stitch('identifiers_keyed', 'identity_edges') }}
+affected_keys as (
+    {%- if is_incremental() %}
+    select identifier_key from identifiers_keyed
+    where {{ idr_unprocessed() }}
+    union
+    select previous.identifier_key
+    from {{ this }} as previous
+    where previous.connected_key in (
+        select touched.connected_key
+        from {{ this }} as touched
+        inner join identifiers_keyed on touched.identifier_key = identifiers_keyed.identifier_key
+        where {{ idr_unprocessed('identifiers_keyed') }}
+    )
+    {%- else %}
+    select identifier_key from identifiers_keyed
+    {%- endif %}
 ),
 
-anchors as (
+nodes as (
+    select identifiers_keyed.*
+    from identifiers_keyed
+    inner join affected_keys on identifiers_keyed.identifier_key = affected_keys.identifier_key
+),
+
+links as (  -- noqa: ST03
     select
+        identity_edges.identifier_a_key,
+        identity_edges.identifier_b_key,
+        row_number() over (
+            order by
+                identity_edges.weaker_priority,
+                identity_edges.stronger_priority,
+                identity_edges.first_seen_at,
+                trusted_nodes.identifier_type,
+                trusted_nodes.identifier_value,
+                other_nodes.identifier_type,
+                other_nodes.identifier_value
+        ) as link_rank
+    from identity_edges
+    inner join nodes as trusted_nodes on identity_edges.trusted_identifier_key = trusted_nodes.identifier_key
+    inner join nodes as other_nodes on identity_edges.other_identifier_key = other_nodes.identifier_key
+),
+
+components as (
+    {{ identity_stitch('nodes', 'links') }}
+),
+
+grouped as (
+    select
+        nodes.*,
         components.component_key,
-        {{ idr_sql_string(var('idr_profile_id_prefix')) }} || substr(
-            {{ dbt.hash("identifiers_keyed.identifier_type || ':' || identifiers_keyed.identifier_value") }}, 1, 20
+        components.connected_key,
+        row_number() over (
+            partition by components.component_key
+            order by nodes.first_seen_at, nodes.identifier_priority, nodes.identifier_type, nodes.identifier_value
+        ) as age_rank
+    from nodes
+    inner join components on nodes.identifier_key = components.identifier_key
+),
+
+{%- if is_incremental() %}
+
+previous_profiles as (
+    -- every earlier profile of the affected identifiers, with its oldest identifier at the time
+    select
+        profile_id,
+        identifier_key as anchor_key,
+        first_seen_at as profile_first_seen_at
+    from (
+        select
+            previous.*,
+            row_number() over (
+                partition by previous.profile_id
+                order by
+                    previous.first_seen_at,
+                    previous.identifier_priority,
+                    previous.identifier_type,
+                    previous.identifier_value
+            ) as age_rank
+        from {{ this }} as previous
+        where previous.identifier_key in (select affected_keys.identifier_key from affected_keys)
+    ) as ranked
+    where age_rank = 1
+),
+
+surviving_ids as (
+    select
+        grouped.component_key,
+        previous_profiles.profile_id,
+        row_number() over (
+            partition by grouped.component_key
+            order by previous_profiles.profile_first_seen_at, previous_profiles.profile_id
+        ) as survivor_rank
+    from previous_profiles
+    inner join grouped on previous_profiles.anchor_key = grouped.identifier_key
+),
+{%- endif %}
+
+hashed_ids as (
+    select
+        component_key,
+        {{ idr_sql_string(var('idr_profile_id_prefix')) }}
+        || substr({{ dbt.hash("identifier_type || ':' || identifier_value") }}, 1, 20) as profile_id
+    from grouped
+    where age_rank = 1
+),
+
+profile_ids as (
+    select
+        grouped.component_key,
+        {%- if is_incremental() %}
+        -- a new id never takes one still in use: when the hash of the oldest identifier already names
+        -- another profile (its oldest identifier moved here in a split), the run id is mixed in
+        coalesce(
+            surviving_ids.profile_id,
+            case
+                when hashed_ids.profile_id in (select distinct previous.profile_id from {{ this }} as previous)
+                    then {{ idr_sql_string(var('idr_profile_id_prefix')) }} || substr(
+                        {{ dbt.hash("grouped.identifier_type || ':' || grouped.identifier_value || ':"
+                                    ~ invocation_id ~ "'") }}, 1, 20
+                    )
+                else hashed_ids.profile_id
+            end
         ) as profile_id
-    from components
-    inner join identifiers_keyed
-        on components.component_key = identifiers_keyed.identifier_key
-    where components.identifier_key = components.component_key
+        {%- else %}
+        {{ idr_sql_string(var('idr_profile_id_prefix')) }}
+        || substr({{ dbt.hash("grouped.identifier_type || ':' || grouped.identifier_value") }}, 1, 20) as profile_id
+        {%- endif %}
+    from grouped
+    inner join hashed_ids on grouped.component_key = hashed_ids.component_key
+    {%- if is_incremental() %}
+    left join surviving_ids
+        on grouped.component_key = surviving_ids.component_key and surviving_ids.survivor_rank = 1
+    {%- endif %}
+    where grouped.age_rank = 1
 ),
 
 final as (
     select
-        identifiers_keyed.identifier_key,
-        identifiers_keyed.identifier_type,
-        identifiers_keyed.identifier_value,
-        identifiers_keyed.identifier_priority,
-        identifiers_keyed.first_seen_at,
-        identifiers_keyed.last_seen_at,
-        identifiers_keyed.event_count,
-        identifiers_keyed.identifier_limit,
-        identifiers_keyed.limit_window_start_at,
-        anchors.profile_id
-    from identifiers_keyed
-    inner join components
-        on identifiers_keyed.identifier_key = components.identifier_key
-    inner join anchors
-        on components.component_key = anchors.component_key
+        grouped.identifier_key,
+        grouped.identifier_type,
+        grouped.identifier_value,
+        grouped.identifier_priority,
+        grouped.first_seen_at,
+        grouped.last_seen_at,
+        grouped.event_count,
+        grouped.identifier_limit,
+        grouped.limit_window_start_at,
+        grouped.connected_key,
+        profile_ids.profile_id,
+        {%- if is_incremental() %}
+        previous.profile_id as previous_profile_id,
+        previous_profiles.anchor_key is not null as was_profile_anchor,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as previous_profile_id,
+        false as was_profile_anchor,
+        {%- endif %}
+        {{ idr_unprocessed('grouped') }} as is_touched,
+        {{ idr_batch_marker() }} as batch_started_at
+    from grouped
+    inner join profile_ids on grouped.component_key = profile_ids.component_key
+    {%- if is_incremental() %}
+    left join {{ this }} as previous on grouped.identifier_key = previous.identifier_key
+    left join previous_profiles on grouped.identifier_key = previous_profiles.anchor_key
+    {%- endif %}
 )
 
 select * from final

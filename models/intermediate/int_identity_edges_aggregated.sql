@@ -1,9 +1,16 @@
 {#- Which usable identifiers were seen together in an event: one row per pair (the smaller key
-    first), with when the pair was first and last seen and in how many events, and link_rank: the
-    order in which merge protection considers the links, strongest first (README, "Merge protection"). -#}
+    first), with when the pair was first and last seen, in how many events, and which end is the more
+    trusted (lower priority number, then type, then value) — what merge protection orders links by.
+    Incremental: a run recomputes the pairs its new events carry, merging with the earlier row. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['identifier_a_key', 'identifier_b_key'],
+) }}
+
 with identifiers as (
     select * from {{ ref('int_identifiers_extracted') }}
-    where not is_blocked
+    where not is_blocked and {{ idr_unprocessed() }}
 ),
 
 identifiers_keyed as (
@@ -34,7 +41,7 @@ pairs as (
             and left_side.identifier_key < right_side.identifier_key
 ),
 
-aggregated as (
+batch_counts as (
     select
         identifier_a_key,
         identifier_b_key,
@@ -45,15 +52,31 @@ aggregated as (
     group by identifier_a_key, identifier_b_key
 ),
 
+combined as (
+    {%- if is_incremental() %}
+    select
+        batch_counts.identifier_a_key,
+        batch_counts.identifier_b_key,
+        least(batch_counts.first_seen_at, coalesce(previous.first_seen_at, batch_counts.first_seen_at))
+            as first_seen_at,
+        greatest(batch_counts.last_seen_at, coalesce(previous.last_seen_at, batch_counts.last_seen_at))
+            as last_seen_at,
+        batch_counts.event_count + coalesce(previous.event_count, 0) as event_count
+    from batch_counts
+    left join {{ this }} as previous
+        on
+            batch_counts.identifier_a_key = previous.identifier_a_key
+            and batch_counts.identifier_b_key = previous.identifier_b_key
+    {%- else %}
+    select * from batch_counts
+    {%- endif %}
+),
+
 oriented as (
     select
-        aggregated.*,
+        combined.*,
         identifier_a.identifier_priority as a_priority,
-        identifier_a.identifier_type as a_type,
-        identifier_a.identifier_value as a_value,
         identifier_b.identifier_priority as b_priority,
-        identifier_b.identifier_type as b_type,
-        identifier_b.identifier_value as b_value,
         -- the more trusted end of each link: lower priority number, then type, then value
         case
             when
@@ -71,11 +94,11 @@ oriented as (
                 then 'a'
             else 'b'
         end as trusted_end
-    from aggregated
+    from combined
     inner join identifiers_keyed as identifier_a
-        on aggregated.identifier_a_key = identifier_a.identifier_key
+        on combined.identifier_a_key = identifier_a.identifier_key
     inner join identifiers_keyed as identifier_b
-        on aggregated.identifier_b_key = identifier_b.identifier_key
+        on combined.identifier_b_key = identifier_b.identifier_key
 ),
 
 final as (
@@ -85,18 +108,11 @@ final as (
         first_seen_at,
         last_seen_at,
         event_count,
+        greatest(a_priority, b_priority) as weaker_priority,
+        least(a_priority, b_priority) as stronger_priority,
         case when trusted_end = 'a' then identifier_a_key else identifier_b_key end as trusted_identifier_key,
         case when trusted_end = 'a' then identifier_b_key else identifier_a_key end as other_identifier_key,
-        row_number() over (
-            order by
-                greatest(a_priority, b_priority),
-                least(a_priority, b_priority),
-                first_seen_at,
-                case when trusted_end = 'a' then a_type else b_type end,
-                case when trusted_end = 'a' then a_value else b_value end,
-                case when trusted_end = 'a' then b_type else a_type end,
-                case when trusted_end = 'a' then b_value else a_value end
-        ) as link_rank
+        {{ idr_batch_marker() }} as batch_started_at
     from oriented
 )
 

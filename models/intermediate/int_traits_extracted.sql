@@ -1,8 +1,11 @@
 {#- Every trait value an accepted event carries: the `traits` of identify calls and the
     `context.traits` of any call. JSON nulls are skipped. -#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with events as (
+    -- on an incremental run, the accepted events this run added
     select * from {{ ref('int_events_validated') }}
-    where rejection_reason is null
+    where rejection_reason is null and {{ idr_unprocessed() }}
 ),
 
 identify_events as (
@@ -38,7 +41,8 @@ final as (
         occurred_at,
         trait_source,
         trait,
-        {{ idr_json_extract('entry_json', []) }} as trait_value
+        {{ idr_json_extract('entry_json', []) }} as trait_value,
+        {{ idr_batch_marker() }} as batch_started_at
     from entries
     where {{ idr_json_extract('entry_json', []) }} is not null
 )

@@ -20,7 +20,6 @@ final as (
         identity_edges.first_seen_at,
         identity_edges.last_seen_at,
         identity_edges.event_count,
-        identity_edges.link_rank,
         identifier_a.profile_id <> identifier_b.profile_id as is_refused
     from identity_edges
     inner join identifiers_stitched as identifier_a

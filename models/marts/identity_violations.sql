@@ -10,22 +10,31 @@ profile_identifiers as (
     select * from {{ ref('int_identifiers_stitched') }}
 ),
 
+numbered as (
+    select
+        *,
+        row_number() over (
+            order by identifier_a_type, identifier_a_value, identifier_b_type, identifier_b_value
+        ) as link_number
+    from identity_edges
+),
+
 link_profiles as (
     select
-        link_rank,
+        link_number,
         profile_a_id as profile_id
-    from identity_edges
+    from numbered
     union all
     select
-        link_rank,
+        link_number,
         profile_b_id as profile_id
-    from identity_edges
+    from numbered
 ),
 
 combined_counts as (
     -- what the two profiles would hold together, per identifier type and limit window
     select
-        link_profiles.link_rank,
+        link_profiles.link_number,
         profile_identifiers.identifier_type,
         profile_identifiers.identifier_priority,
         profile_identifiers.identifier_limit,
@@ -35,7 +44,7 @@ combined_counts as (
     inner join profile_identifiers
         on link_profiles.profile_id = profile_identifiers.profile_id
     group by
-        link_profiles.link_rank,
+        link_profiles.link_number,
         profile_identifiers.identifier_type,
         profile_identifiers.identifier_priority,
         profile_identifiers.identifier_limit,
@@ -46,7 +55,7 @@ broken_limits as (
     select
         *,
         row_number() over (
-            partition by link_rank
+            partition by link_number
             order by identifier_priority, identifier_type, limit_window_start_at
         ) as limit_rank
     from combined_counts
@@ -55,23 +64,22 @@ broken_limits as (
 
 final as (
     select
-        identity_edges.identifier_a_type,
-        identity_edges.identifier_a_value,
-        identity_edges.profile_a_id,
-        identity_edges.identifier_b_type,
-        identity_edges.identifier_b_value,
-        identity_edges.profile_b_id,
+        numbered.identifier_a_type,
+        numbered.identifier_a_value,
+        numbered.profile_a_id,
+        numbered.identifier_b_type,
+        numbered.identifier_b_value,
+        numbered.profile_b_id,
         broken_limits.identifier_type as limit_identifier_type,
         broken_limits.identifier_limit as limit_value,
         broken_limits.limit_window_start_at,
         broken_limits.combined_count,
-        identity_edges.first_seen_at,
-        identity_edges.last_seen_at,
-        identity_edges.event_count,
-        identity_edges.link_rank
-    from identity_edges
+        numbered.first_seen_at,
+        numbered.last_seen_at,
+        numbered.event_count
+    from numbered
     inner join broken_limits
-        on identity_edges.link_rank = broken_limits.link_rank and broken_limits.limit_rank = 1
+        on numbered.link_number = broken_limits.link_number and broken_limits.limit_rank = 1
 )
 
 select * from final

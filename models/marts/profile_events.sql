@@ -1,3 +1,8 @@
+{#- Incremental: a run rewrites the events it re-assigned. Every event of a profile it touched is
+    among them (a profile's events all carry identifiers of its connected component), so the timeline
+    positions are recomputed over whole profiles. -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
+
 with events as (
     select * from {{ ref('int_events_validated') }}
     where rejection_reason is null
@@ -5,6 +10,9 @@ with events as (
 
 events_assigned as (
     select * from {{ ref('int_events_assigned') }}
+    {%- if is_incremental() %}
+    where {{ idr_unprocessed() }}
+    {%- endif %}
 ),
 
 joined as (
@@ -23,6 +31,7 @@ joined as (
         events.properties,
         events_assigned.assigned_by_identifier_type,
         events_assigned.assigned_by_identifier_value,
+        events_assigned.batch_started_at,
         events.event_source,
         events.source_name
     from events

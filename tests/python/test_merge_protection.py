@@ -105,10 +105,11 @@ def test_every_refused_link_is_explained(shared_db: Path) -> None:
 def test_every_refused_link_breaks_the_limit_it_names(shared_db: Path) -> None:
     rows = query(
         shared_db,
-        "select v.link_rank, v.limit_identifier_type, v.limit_value, count(*) from identity_violations as v "
+        "select v.identifier_a_value, v.identifier_b_value, v.limit_identifier_type, v.limit_value, count(*) "
+        "from identity_violations as v "
         "inner join profile_identifiers as i on i.profile_id in (v.profile_a_id, v.profile_b_id) "
         "and i.identifier_type = v.limit_identifier_type group by all",
     )
     assert rows
-    for _, _, limit, combined in rows:
+    for *_, limit, combined in rows:
         assert combined > limit

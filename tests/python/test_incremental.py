@@ -1,0 +1,109 @@
+"""Nightly batches give the same answer as one load of everything, late events included; profile ids
+stay stable, merges are recorded and every id ever handed out resolves."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from conftest import query, run_idr
+from event_streams import stream
+
+BATCHES = 4
+
+
+def write(events: list[dict], path: Path) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for event in events:
+            handle.write(json.dumps(event) + "\n")
+    return path
+
+
+def canonical(db_path: Path) -> dict[str, object]:
+    """The four marts with each profile named by its set of identifiers instead of its id."""
+    members: dict[str, list[str]] = {}
+    for profile_id, identifier_type, value in query(
+        db_path, "select profile_id, identifier_type, identifier_value from profile_identifiers"
+    ):
+        members.setdefault(profile_id, []).append(f"{identifier_type}:{value}")
+    name = {profile_id: "|".join(sorted(values)) for profile_id, values in members.items()}
+    identifiers = sorted(
+        (name[p], *rest)
+        for p, *rest in query(
+            db_path,
+            "select profile_id, identifier_type, identifier_value, first_seen_at, last_seen_at, event_count "
+            "from profile_identifiers",
+        )
+    )
+    events = sorted(
+        (name[p], *rest)
+        for p, *rest in query(
+            db_path,
+            "select profile_id, message_id, timeline_position, occurred_at, assigned_by_identifier_type "
+            "from profile_events",
+        )
+    )
+    traits = sorted(
+        (name[p], *rest)
+        for p, *rest in query(db_path, "select profile_id, trait, value, updated_at from profile_traits")
+    )
+    profiles = sorted(
+        (name[p], *rest)
+        for p, *rest in query(
+            db_path,
+            "select profile_id, * exclude (profile_id) from profiles",
+        )
+    )
+    return {"identifiers": identifiers, "events": events, "traits": traits, "profiles": profiles}
+
+
+@pytest.fixture(scope="module")
+def batch_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[list[str]]]:
+    rng = random.Random(4242)
+    events = [event for number in range(120) for event in stream(number, rng, events=rng.randint(1, 30))]
+    folder = tmp_path_factory.mktemp("batches")
+    everything = folder / "all.duckdb"
+    run_idr("run", "--events", write(events, folder / "all.ndjson"), "--db", everything, "--quiet")
+
+    rng.shuffle(events)  # batches in random order: later nights bring older events
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    batched = folder / "batched.duckdb"
+    ids_after_each_night = []
+    for night in range(BATCHES):
+        write(events[night::BATCHES], inbox / f"night-{night}.ndjson")
+        run_idr("nightly", "--events", inbox, "--db", batched, "--reports", folder / "reports", "--quiet")
+        ids_after_each_night.append([p for (p,) in query(batched, "select distinct profile_id from profiles")])
+    return everything, batched, ids_after_each_night
+
+
+def test_batches_give_the_same_profiles_timelines_and_traits(batch_runs: tuple[Path, Path, list]) -> None:
+    everything, batched, _ = batch_runs
+    expected, actual = canonical(everything), canonical(batched)
+    for table in expected:
+        assert actual[table] == expected[table], table
+
+
+def test_every_id_ever_handed_out_resolves_to_a_current_profile(batch_runs: tuple[Path, Path, list]) -> None:
+    _, batched, ids_after_each_night = batch_runs
+    mapping = dict(query(batched, "select profile_id_ever, profile_id from profile_id_map"))
+    current = {p for (p,) in query(batched, "select profile_id from profiles")}
+    for night_ids in ids_after_each_night:
+        for profile_id in night_ids:
+            assert mapping.get(profile_id) in current, profile_id
+    merges = query(batched, "select merged_profile_id, profile_id from profile_merges")
+    assert merges, "the random nights should merge some profiles"
+    for merged, _ in merges:
+        assert mapping[merged] != merged or merged in current
+
+
+def test_profile_ids_survive_later_nights(batch_runs: tuple[Path, Path, list]) -> None:
+    """An id, once given, stays in use unless its profile merged into an older one (then it is recorded)."""
+    _, batched, ids_after_each_night = batch_runs
+    current = {p for (p,) in query(batched, "select profile_id from profiles")}
+    merged = {p for (p,) in query(batched, "select merged_profile_id from profile_merges")}
+    for night_ids in ids_after_each_night:
+        assert set(night_ids) <= current | merged
+    assert len(set(ids_after_each_night[0]) & current) > len(ids_after_each_night[0]) // 2
