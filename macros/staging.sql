@@ -126,3 +126,22 @@
         cast(null as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- For the incremental int_events_validated: the landing loads it has not processed yet, as a list
+    of SQL literals (`null` when there is none). Literals let the filter reach the landing table
+    through the staging view, so only the new rows are parsed; a subquery would not. -#}
+{% macro idr_unprocessed_load_ids() -%}
+    {%- set landing = source('landing', 'raw_events') -%}
+    {%- set new_loads = [] -%}
+    {%- if execute and adapter.get_relation(landing.database, landing.schema, landing.identifier) is not none -%}
+        {%- set query -%}
+            select distinct load_id from {{ landing }}
+            where load_id not in (select distinct load_id from {{ this }} where load_id is not null)
+            order by load_id
+        {%- endset -%}
+        {%- for load_id in run_query(query).columns[0].values() -%}
+            {%- do new_loads.append(idr_sql_string(load_id)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ new_loads | join(', ') if new_loads else 'null' }}
+{%- endmacro %}

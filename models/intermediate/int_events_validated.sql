@@ -4,6 +4,8 @@
     Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
     has not seen, tagged with the run's batch_started_at. -#}
 {{ config(materialized='incremental', incremental_strategy='append') }}
+
+
 {%- set staging_models = ['stg_landing__raw_events'] -%}
 {%- if var('idr_segment_tables') != 'none' -%}
     {%- set staging_models = staging_models + [
@@ -33,9 +35,7 @@ new_rows as (
     select * from unioned
     {%- if is_incremental() %}
     where
-        (event_source = 'landing' and load_id not in (
-            select distinct previous.load_id from {{ this }} as previous where previous.load_id is not null
-        ))
+        (event_source = 'landing' and load_id in ({{ idr_unprocessed_load_ids() }}))
         or (event_source <> 'landing' and not exists (
             select 1
             from {{ this }} as previous

@@ -1,0 +1,99 @@
+"""Benchmark: what a nightly run adding one day's events costs next to a full rebuild.
+
+Generates (or reuses) daily event files, loads all days but the last with `idr.py nightly`, then
+times, in one session on one machine: the nightly run that adds the last day (incremental), and a
+full rebuild of the same warehouse (`idr.py run --full-refresh`). Writes the figures as JSON and as a
+Markdown table. Never part of the test suite.
+
+    python scripts/benchmark_nightly.py --people 26000 --days 100 --work build/bench-nightly
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+IDR = PROJECT_DIR / "scripts" / "idr.py"
+
+
+def timed(arguments: list[str]) -> float:
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, str(IDR), *arguments, "--quiet"], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
+    )
+    return time.monotonic() - started
+
+
+def count_lines(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        with path.open("rb") as handle:
+            total += sum(1 for _ in handle)
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=26_000)
+    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=PROJECT_DIR / "build" / "bench-nightly")
+    args = parser.parse_args()
+
+    events_dir = args.work / "events"
+    if not (events_dir / "truth.csv").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(PROJECT_DIR / "scripts" / "generate_events.py"),
+                "--people",
+                str(args.people),
+                "--days",
+                str(args.days),
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(events_dir),
+            ],
+            check=True,
+        )
+    days = sorted(events_dir.glob("day-*.ndjson"))
+    inbox, db_path = args.work / "inbox", args.work / "identity.duckdb"
+    shutil.rmtree(inbox, ignore_errors=True)
+    inbox.mkdir(parents=True)
+    for path in (db_path, db_path.with_name(db_path.name + ".wal")):
+        path.unlink(missing_ok=True)
+    for day in days[:-1]:
+        (inbox / day.name).symlink_to(day.resolve())
+    common = ["--db", str(db_path), "--reports", str(args.work / "reports"), "--logs", str(args.work / "logs")]
+
+    history_seconds = timed(["nightly", "--events", str(inbox), *common])
+    (inbox / days[-1].name).symlink_to(days[-1].resolve())
+    nightly_seconds = timed(["nightly", "--events", str(inbox), *common])
+    full_seconds = timed(["run", "--full-refresh", "--segment-tables", "none", "--db", str(db_path)])
+
+    results = {
+        "events_total": count_lines(days),
+        "events_new": count_lines(days[-1:]),
+        "first_build_of_history_seconds": round(history_seconds, 1),
+        "nightly_incremental_seconds": round(nightly_seconds, 1),
+        "full_rebuild_seconds": round(full_seconds, 1),
+        "nightly_over_full": round(nightly_seconds / full_seconds, 3),
+    }
+    results["new_share"] = round(results["events_new"] / results["events_total"], 4)
+    (args.work / "nightly_benchmark.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = "\n".join(
+        ["| measure | value |", "| --- | --- |", *(f"| {key} | {value} |" for key, value in results.items())]
+    )
+    (args.work / "nightly_benchmark.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
