@@ -3,9 +3,8 @@
     Incremental: a run re-assigns the events that carry an identifier it resolved again. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
 
-with identifiers as (
-    select * from {{ ref('int_identifiers_extracted') }}
-    where not is_blocked
+with event_identifiers as (
+    select * from {{ ref('int_event_identifiers') }}
 ),
 
 identifiers_stitched as (
@@ -15,33 +14,34 @@ identifiers_stitched as (
 {%- if is_incremental() %}
 
 affected_messages as (
-    select distinct identifiers.message_id
-    from identifiers
-    inner join identifiers_stitched
-        on
-            identifiers.identifier_type = identifiers_stitched.identifier_type
-            and identifiers.identifier_value = identifiers_stitched.identifier_value
-    where {{ idr_unprocessed('identifiers_stitched') }}
+    select distinct event_identifiers.message_id
+    from event_identifiers
+    where event_identifiers.identifier_key in (
+        select identifiers_stitched.identifier_key
+        from identifiers_stitched
+        where {{ idr_unprocessed('identifiers_stitched') }}
+    )
 ),
 {%- endif %}
 
 candidates as (
     select
-        identifiers.message_id,
+        event_identifiers.message_id,
         identifiers_stitched.profile_id,
-        identifiers.identifier_type,
-        identifiers.identifier_value,
+        event_identifiers.identifier_type,
+        event_identifiers.identifier_value,
         row_number() over (
-            partition by identifiers.message_id
-            order by identifiers.identifier_priority, identifiers.identifier_type, identifiers.identifier_value
+            partition by event_identifiers.message_id
+            order by
+                event_identifiers.identifier_priority,
+                event_identifiers.identifier_type,
+                event_identifiers.identifier_value
         ) as trust_rank
-    from identifiers
+    from event_identifiers
     inner join identifiers_stitched
-        on
-            identifiers.identifier_type = identifiers_stitched.identifier_type
-            and identifiers.identifier_value = identifiers_stitched.identifier_value
+        on event_identifiers.identifier_key = identifiers_stitched.identifier_key
     {%- if is_incremental() %}
-    where identifiers.message_id in (select affected_messages.message_id from affected_messages)
+    where event_identifiers.message_id in (select affected_messages.message_id from affected_messages)
     {%- endif %}
 ),
 

@@ -8,25 +8,13 @@
     unique_key=['identifier_a_key', 'identifier_b_key'],
 ) }}
 
-with identifiers as (
-    select * from {{ ref('int_identifiers_extracted') }}
-    where not is_blocked and {{ idr_unprocessed() }}
+with event_identifiers as (
+    select * from {{ ref('int_event_identifiers') }}
+    where {{ idr_unprocessed() }}
 ),
 
 identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
-),
-
-event_identifiers as (
-    select
-        identifiers.message_id,
-        identifiers.occurred_at,
-        identifiers_keyed.identifier_key
-    from identifiers
-    inner join identifiers_keyed
-        on
-            identifiers.identifier_type = identifiers_keyed.identifier_type
-            and identifiers.identifier_value = identifiers_keyed.identifier_value
 ),
 
 pairs as (

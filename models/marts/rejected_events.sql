@@ -1,9 +1,15 @@
+{#- Incremental: a run appends the rejected rows of the events it added (what is rejected, and why,
+    never changes afterwards: an event's identifiers are fixed). -#}
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with events as (
     select * from {{ ref('int_events_validated') }}
+    where {{ idr_unprocessed() }}
 ),
 
-events_assigned as (
-    select * from {{ ref('int_events_assigned') }}
+usable_identifiers as (
+    select * from {{ ref('int_identifiers_extracted') }}
+    where not is_blocked and {{ idr_unprocessed() }}
 ),
 
 rejected as (
@@ -35,15 +41,20 @@ unidentified as (
         'every identifier of the event is empty or a blocked placeholder value' as rejection_detail,
         events.raw_text
     from events
-    left join events_assigned
-        on events.message_id = events_assigned.message_id
-    where events.rejection_reason is null and events_assigned.message_id is null
+    where
+        events.rejection_reason is null
+        and events.message_id not in (select usable_identifiers.message_id from usable_identifiers)
 ),
 
 final as (
-    select * from rejected
-    union all
-    select * from unidentified
+    select
+        *,
+        {{ idr_batch_marker() }} as batch_started_at
+    from (
+        select * from rejected
+        union all
+        select * from unidentified
+    ) as all_rejected
 )
 
 select * from final
