@@ -110,3 +110,13 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#- For incremental aggregates of sightings: first_seen_at, last_seen_at and event_count of a batch's
+    rows combined with the earlier row (left-joined as `previous_alias`, possibly missing). -#}
+{% macro idr_merged_sightings(batch_alias, previous_alias) -%}
+    least({{ batch_alias }}.first_seen_at, coalesce({{ previous_alias }}.first_seen_at, {{ batch_alias }}.first_seen_at))
+            as first_seen_at,
+        greatest({{ batch_alias }}.last_seen_at, coalesce({{ previous_alias }}.last_seen_at, {{ batch_alias }}.last_seen_at))
+            as last_seen_at,
+        {{ batch_alias }}.event_count + coalesce({{ previous_alias }}.event_count, 0) as event_count
+{%- endmacro %}

@@ -33,11 +33,7 @@ combined as (
         batch_counts.identifier_value,
         batch_counts.identifier_priority,
         previous.identifier_key as previous_key,
-        least(batch_counts.first_seen_at, coalesce(previous.first_seen_at, batch_counts.first_seen_at))
-            as first_seen_at,
-        greatest(batch_counts.last_seen_at, coalesce(previous.last_seen_at, batch_counts.last_seen_at))
-            as last_seen_at,
-        batch_counts.event_count + coalesce(previous.event_count, 0) as event_count
+        {{ idr_merged_sightings('batch_counts', 'previous') }}
     from batch_counts
     left join {{ this }} as previous
         on
