@@ -97,12 +97,12 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- A predicate for incremental models: the upstream rows (column batch_started_at) written after the
-    calling model last ran — by this run, or by a run that was killed before it reached this model —
-    and every row on a full build. -#}
-{% macro idr_unprocessed(relation_alias=none) -%}
+{#- A predicate for incremental models: the upstream rows (column batch_started_at, or the run-time
+    column named by `column`) written after the calling model last ran — by this run, or by a run that
+    was killed before it reached this model — and every row on a full build. -#}
+{% macro idr_unprocessed(relation_alias=none, column='batch_started_at') -%}
     {%- if is_incremental() -%}
-        {{ relation_alias ~ '.' if relation_alias else '' }}batch_started_at > (
+        {{ relation_alias ~ '.' if relation_alias else '' }}{{ column }} > (
             select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }} as processed
         )
@@ -119,4 +119,19 @@
         greatest({{ batch_alias }}.last_seen_at, coalesce({{ previous_alias }}.last_seen_at, {{ batch_alias }}.last_seen_at))
             as last_seen_at,
         {{ batch_alias }}.event_count + coalesce({{ previous_alias }}.event_count, 0) as event_count
+{%- endmacro %}
+
+{#- A post-hook for incremental models replaced by groups (delete+insert on a group key): delete the
+    rows of the model that no longer match a row of `reference` on the (model column, reference column)
+    pairs, such as the rows of a group whose new version has no rows at all. -#}
+{% macro idr_delete_orphaned_rows(reference, column_pairs) -%}
+    delete from {{ this }} as orphaned
+    where not exists (
+        select 1
+        from {{ reference }} as kept
+        where
+            {%- for own_column, reference_column in column_pairs %}
+            {{ 'and ' if not loop.first }}kept.{{ reference_column }} = orphaned.{{ own_column }}
+            {%- endfor %}
+    )
 {%- endmacro %}

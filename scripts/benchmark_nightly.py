@@ -20,6 +20,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 IDR = PROJECT_DIR / "scripts" / "idr.py"
+RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"
+THREADS = 2
+TOP_NODES = 25
 
 
 def timed(arguments: list[str]) -> float:
@@ -28,6 +31,12 @@ def timed(arguments: list[str]) -> float:
         [sys.executable, str(IDR), *arguments, "--quiet"], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
     )
     return time.monotonic() - started
+
+
+def node_seconds(run_results: Path) -> dict[str, float]:
+    """Execution time of every node in a dbt run_results.json, by node name."""
+    results = json.loads(run_results.read_text())["results"]
+    return {result["unique_id"].split(".", 2)[2]: round(result["execution_time"], 2) for result in results}
 
 
 def count_lines(paths: list[Path]) -> int:
@@ -76,7 +85,9 @@ def main() -> None:
     history_seconds = timed(["nightly", "--events", str(inbox), *common])
     (inbox / days[-1].name).symlink_to(days[-1].resolve())
     nightly_seconds = timed(["nightly", "--events", str(inbox), *common])
+    nightly_nodes = node_seconds(RUN_RESULTS)
     full_seconds = timed(["run", "--full-refresh", "--segment-tables", "none", "--db", str(db_path)])
+    full_nodes = node_seconds(RUN_RESULTS)
 
     results = {
         "events_total": count_lines(days),
@@ -87,9 +98,22 @@ def main() -> None:
         "nightly_over_full": round(nightly_seconds / full_seconds, 3),
     }
     results["new_share"] = round(results["events_new"] / results["events_total"], 4)
+    nodes = sorted(full_nodes, key=lambda name: -full_nodes[name] - nightly_nodes.get(name, 0.0))
+    results["node_seconds"] = {name: {"nightly": nightly_nodes.get(name), "full": full_nodes[name]} for name in nodes}
     (args.work / "nightly_benchmark.json").write_text(json.dumps(results, indent=2) + "\n")
+    measures = [(key, value) for key, value in results.items() if key != "node_seconds"]
     table = "\n".join(
-        ["| measure | value |", "| --- | --- |", *(f"| {key} | {value} |" for key, value in results.items())]
+        [
+            "| measure | value |",
+            "| --- | --- |",
+            *(f"| {key} | {value} |" for key, value in measures),
+            "",
+            f"Slowest dbt nodes (seconds; node times overlap on {THREADS} threads):",
+            "",
+            "| node | nightly | full rebuild |",
+            "| --- | --- | --- |",
+            *(f"| {name} | {nightly_nodes.get(name, '')} | {full_nodes[name]} |" for name in nodes[:TOP_NODES]),
+        ]
     )
     (args.work / "nightly_benchmark.md").write_text(table + "\n")
     print(table)

@@ -7,8 +7,9 @@
 
     Incremental: only the connected components that hold an identifier of this run's events are
     resolved again (a component is the unit: a late link can change any merge inside it); their rows
-    are replaced and tagged with the run's batch_started_at, with previous_profile_id saying where each
-    identifier was before. -#}
+    are replaced and tagged with the run's batch_started_at. profile_changed_at says when an
+    identifier last moved to another profile (or appeared) and previous_profile_id where it was
+    before: downstream models re-assign only the events of identifiers that moved. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='identifier_key') }}
 
 -- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
@@ -172,11 +173,24 @@ final as (
         grouped.connected_key,
         profile_ids.profile_id,
         {%- if is_incremental() %}
-        previous.profile_id as previous_profile_id,
-        previous_profiles.anchor_key is not null as was_profile_anchor,
+        -- an identifier whose profile did not change keeps the record of its last change, so that a
+        -- change made by a run killed before the downstream models is still seen by the next run
+        case
+            when previous.profile_id = profile_ids.profile_id then previous.previous_profile_id
+            else previous.profile_id
+        end as previous_profile_id,
+        case
+            when previous.profile_id = profile_ids.profile_id then previous.was_profile_anchor
+            else previous_profiles.anchor_key is not null
+        end as was_profile_anchor,
+        case
+            when previous.profile_id = profile_ids.profile_id then previous.profile_changed_at
+            else {{ idr_batch_marker() }}
+        end as profile_changed_at,
         {%- else %}
         cast(null as {{ dbt.type_string() }}) as previous_profile_id,
         false as was_profile_anchor,
+        {{ idr_batch_marker() }} as profile_changed_at,
         {%- endif %}
         {{ idr_unprocessed('grouped') }} as is_touched,
         {{ idr_batch_marker() }} as batch_started_at

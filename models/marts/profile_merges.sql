@@ -8,12 +8,16 @@ with identifiers_stitched as (
 ),
 
 merged as (
-    -- an earlier profile whose oldest identifier now sits in a profile with another id
+    -- an earlier profile whose oldest identifier moved, since this model last ran, into a profile
+    -- with another id
     select
         previous_profile_id as merged_profile_id,
         profile_id
     from identifiers_stitched
-    where was_profile_anchor and previous_profile_id <> profile_id
+    where
+        was_profile_anchor
+        and previous_profile_id <> profile_id
+        and {{ idr_unprocessed(column='profile_changed_at') }}
 ),
 
 causes as (

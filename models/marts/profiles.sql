@@ -6,8 +6,21 @@
 {%- do type_columns.append((identifier_type, column_name)) -%}
 {%- do configured_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
+{#- Incremental: a run computes again the profiles holding an identifier it resolved again (every
+    profile whose identifiers, events or traits changed holds one); the post-hook removes the profiles
+    that no longer exist (merged into others). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='profile_id',
+    post_hook="{{ idr_delete_orphaned_rows(ref('int_identifiers_stitched'), [('profile_id', 'profile_id')]) }}",
+) }}
 
-with profile_identifiers as (
+with identifiers_stitched as (
+    select * from {{ ref('int_identifiers_stitched') }}
+),
+
+profile_identifiers as (
     select * from {{ ref('profile_identifiers') }}
 ),
 
@@ -17,6 +30,12 @@ profile_events as (
 
 profile_traits as (
     select * from {{ ref('profile_traits') }}
+),
+
+affected_profiles as (
+    select distinct profile_id
+    from identifiers_stitched
+    where {{ idr_unprocessed() }}
 ),
 
 identifier_counts as (
@@ -32,6 +51,7 @@ identifier_counts as (
         sum(case when identifier_type in ({{ configured_types | join(', ') }}) then 0 else 1 end)
             as other_identifier_count
     from profile_identifiers
+    where profile_id in (select affected_profiles.profile_id from affected_profiles)
     group by profile_id
 ),
 
@@ -45,7 +65,9 @@ latest_identifiers as (
             order by last_seen_at desc, identifier_value asc
         ) as recency_rank
     from profile_identifiers
-    where identifier_type in ('user_id', 'email')
+    where
+        identifier_type in ('user_id', 'email')
+        and profile_id in (select affected_profiles.profile_id from affected_profiles)
 ),
 
 event_counts as (
@@ -53,6 +75,7 @@ event_counts as (
         profile_id,
         count(*) as event_count
     from profile_events
+    where profile_id in (select affected_profiles.profile_id from affected_profiles)
     group by profile_id
 ),
 
@@ -62,6 +85,7 @@ trait_objects as (
         count(*) as trait_count,
         {{ idr_json_group_object('trait', 'value') }} as traits
     from profile_traits
+    where profile_id in (select affected_profiles.profile_id from affected_profiles)
     group by profile_id
 ),
 
@@ -79,7 +103,8 @@ final as (
         identifier_counts.last_seen_at,
         trait_objects.traits,
         coalesce(event_counts.event_count, 0) as event_count,
-        coalesce(trait_objects.trait_count, 0) as trait_count
+        coalesce(trait_objects.trait_count, 0) as trait_count,
+        {{ idr_batch_marker() }} as batch_started_at
     from identifier_counts
     left join latest_identifiers as latest_user_ids
         on

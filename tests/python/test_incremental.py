@@ -41,19 +41,20 @@ def canonical(db_path: Path) -> dict[str, object]:
         (name[p], *rest)
         for p, *rest in query(
             db_path,
-            "select profile_id, message_id, timeline_position, occurred_at, assigned_by_identifier_type "
-            "from profile_events",
+            "select profile_id, * exclude (profile_id, batch_started_at, source_name) from profile_events",
         )
     )
     traits = sorted(
         (name[p], *rest)
-        for p, *rest in query(db_path, "select profile_id, trait, value, updated_at from profile_traits")
+        for p, *rest in query(
+            db_path, "select profile_id, * exclude (profile_id, batch_started_at) from profile_traits"
+        )
     )
     profiles = sorted(
         (name[p], *rest)
         for p, *rest in query(
             db_path,
-            "select profile_id, * exclude (profile_id) from profiles",
+            "select profile_id, * exclude (profile_id, batch_started_at) from profiles",
         )
     )
     return {"identifiers": identifiers, "events": events, "traits": traits, "profiles": profiles}
