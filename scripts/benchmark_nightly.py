@@ -53,6 +53,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=PROJECT_DIR / "build" / "bench-nightly")
+    parser.add_argument(
+        "--keep-history",
+        action="store_true",
+        help="keep a copy of the warehouse before the nightly run (history.duckdb)",
+    )
     args = parser.parse_args()
 
     events_dir = args.work / "events"
@@ -83,6 +88,8 @@ def main() -> None:
     common = ["--db", str(db_path), "--reports", str(args.work / "reports"), "--logs", str(args.work / "logs")]
 
     history_seconds = timed(["nightly", "--events", str(inbox), *common])
+    if args.keep_history:
+        shutil.copyfile(db_path, args.work / "history.duckdb")
     (inbox / days[-1].name).symlink_to(days[-1].resolve())
     nightly_seconds = timed(["nightly", "--events", str(inbox), *common])
     nightly_nodes = node_seconds(RUN_RESULTS)
