@@ -97,17 +97,34 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{#- A timestamp read from the warehouse (a datetime, or text on some adapters) as a SQL literal. -#}
+{% macro idr_timestamp_literal(value) -%}
+    cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not string else value }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {#- A predicate for incremental models: the upstream rows (column batch_started_at, or the run-time
     column named by `column`) written after the calling model last ran — by this run, or by a run that
     was killed before it reached this model — and every row on a full build. -#}
 {% macro idr_unprocessed(relation_alias=none, column='batch_started_at') -%}
     {%- if is_incremental() -%}
-        {{ relation_alias ~ '.' if relation_alias else '' }}{{ column }} > (
-            select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }} as processed
-        )
+        {{ relation_alias ~ '.' if relation_alias else '' }}{{ column }} > {{ idr_watermark() }}
     {%- else -%}
         true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The latest batch_started_at of the calling incremental model. At run time it is read first and
+    written as a literal, so that the engine can skip the blocks of older rows (zone maps / min-max
+    statistics) instead of reading whole upstream tables. -#}
+{% macro idr_watermark() -%}
+    {%- set query -%}
+        select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as processed
+    {%- endset -%}
+    {%- if execute -%}
+        {{- idr_timestamp_literal(run_query(query).columns[0].values()[0]) -}}
+    {%- else -%}
+        ({{ query }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -120,12 +120,13 @@ def build_warehouse(
     with run_lock(db_path):
         warehouse.check_writable(db_path)
         if files:
-            event_files = [warehouse.EventFile(p, sha256_of(p), p.stat().st_size) for p in files]
             landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
             connection = warehouse.connect(db_path)
             try:
                 warehouse.ensure_landing_tables(connection, landing_schema)
-                result.load = warehouse.load_files(connection, landing_schema, result.run_id, event_files, read_rows)
+                result.load = warehouse.load_files(
+                    connection, landing_schema, result.run_id, files, sha256_of, read_rows
+                )
             finally:
                 connection.close()
             result.timings.load_seconds = time.monotonic() - started

@@ -33,7 +33,9 @@ unioned as (
 
 new_rows as (
     select * from unioned
-    {%- if is_incremental() %}
+    {%- if is_incremental() and staging_models | length == 1 %}
+    where load_id in ({{ idr_unprocessed_load_ids() }})
+    {%- elif is_incremental() %}
     where
         (event_source = 'landing' and load_id in ({{ idr_unprocessed_load_ids() }}))
         or (event_source <> 'landing' and not exists (
@@ -117,15 +119,25 @@ ranked as (
     from explained
 ),
 
+{%- if is_incremental() %}
+
+accepted_before as (
+    -- the new rows' messageIds that an earlier run accepted
+    select previous.message_id
+    from {{ this }} as previous
+    where
+        previous.rejection_reason is null
+        and previous.message_id in (select ranked.message_id from ranked)
+),
+{%- endif %}
+
 deduplicated as (
     select
         *,
         validation_reason is null and (
             message_copy_number > 1
             {%- if is_incremental() %}
-            or message_id in (
-                select previous.message_id from {{ this }} as previous where previous.rejection_reason is null
-            )
+            or message_id in (select accepted_before.message_id from accepted_before)
             {%- endif %}
         ) as is_duplicate
     from ranked

@@ -1,8 +1,8 @@
 {#- The timeline: every assigned event with its position in its profile's time order.
     Incremental: a run places the events whose assignment changed (new events, and events that moved
-    to another profile or another deciding identifier), then numbers again the timelines of the
-    profiles they joined or left, and writes only the rows whose position changed besides the placed
-    ones: events later than a profile's last one are appended without touching the others. -#}
+    to another profile). Events that happened after all of a profile's other events, on a profile
+    that loses none, are appended after them; the other profiles they join or leave are numbered
+    again, and only the rows whose position changed are rewritten besides the placed ones. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
 
 {%- set event_columns = [
@@ -62,35 +62,82 @@ final as (
 
 {%- else %}
 
-previous_timeline as (
-    select * from {{ this }}
+left_profiles as (
+    -- the profiles the placed events leave (a placed event that was on a timeline moved)
+    select distinct previous.profile_id
+    from {{ this }} as previous
+    where previous.message_id in (select placed.message_id from placed)
 ),
 
 affected_profiles as (
-    -- the profiles events joined, and the profiles they left
     select placed.profile_id
     from placed
     union
-    select previous_timeline.profile_id
-    from previous_timeline
-    inner join placed on previous_timeline.message_id = placed.message_id
+    select left_profiles.profile_id
+    from left_profiles
 ),
 
 kept as (
-    -- the earlier events of those profiles that stay where they are
+    -- the earlier events of those profiles that stay on them
     select
-        previous_timeline.message_id,
-        previous_timeline.profile_id,
-        previous_timeline.occurred_at,
-        previous_timeline.received_at,
-        previous_timeline.timeline_position as previous_position
-    from previous_timeline
+        previous.message_id,
+        previous.profile_id,
+        previous.occurred_at,
+        previous.received_at,
+        previous.timeline_position as previous_position
+    from {{ this }} as previous
     where
-        previous_timeline.profile_id in (select affected_profiles.profile_id from affected_profiles)
-        and previous_timeline.message_id not in (select placed.message_id from placed)
+        previous.profile_id in (select affected_profiles.profile_id from affected_profiles)
+        and previous.message_id not in (select placed.message_id from placed)
 ),
 
-sequenced as (
+kept_tails as (
+    select
+        profile_id,
+        count(*) as kept_count,
+        max(occurred_at) as last_kept_occurred_at
+    from kept
+    group by profile_id
+),
+
+placed_heads as (
+    select
+        profile_id,
+        min(occurred_at) as first_placed_occurred_at
+    from placed
+    group by profile_id
+),
+
+appended_profiles as (
+    -- profiles that lose no event and whose placed events all happened after their last kept one:
+    -- the placed events go to the end, the kept ones keep their positions
+    select
+        placed_heads.profile_id,
+        coalesce(kept_tails.kept_count, 0) as kept_count
+    from placed_heads
+    left join kept_tails on placed_heads.profile_id = kept_tails.profile_id
+    where
+        placed_heads.profile_id not in (select left_profiles.profile_id from left_profiles)
+        and (
+            kept_tails.last_kept_occurred_at is null
+            or placed_heads.first_placed_occurred_at > kept_tails.last_kept_occurred_at
+        )
+),
+
+appended as (
+    select
+        placed.message_id,
+        cast(null as {{ dbt.type_bigint() }}) as previous_position,
+        appended_profiles.kept_count + row_number() over (
+            partition by placed.profile_id
+            order by placed.occurred_at, placed.received_at, placed.message_id
+        ) as timeline_position
+    from placed
+    inner join appended_profiles on placed.profile_id = appended_profiles.profile_id
+),
+
+renumbered as (
+    -- the other affected profiles are numbered again from 1
     select
         message_id,
         previous_position,
@@ -115,24 +162,31 @@ sequenced as (
             previous_position
         from kept
     ) as timeline_rows
+    where timeline_rows.profile_id not in (select appended_profiles.profile_id from appended_profiles)
 ),
 
-moved_rows as (
-    -- earlier rows whose position changes (an event placed before them, or one of their profile left)
+sequenced as (
+    select * from appended
+    union all
+    select * from renumbered
+),
+
+shifted_rows as (
+    -- kept rows whose position changes (an event placed before them, or one of their profile's left)
     select
-        previous_timeline.profile_id,
+        previous.profile_id,
         {%- for column in event_columns + assignment_columns %}
-        previous_timeline.{{ column }},
+        previous.{{ column }},
         {%- endfor %}
         {{ idr_batch_marker() }} as batch_started_at,
         {%- for column in source_columns %}
-        previous_timeline.{{ column }},
+        previous.{{ column }},
         {%- endfor %}
         sequenced.timeline_position
-    from previous_timeline
+    from {{ this }} as previous
     inner join sequenced
         on
-            previous_timeline.message_id = sequenced.message_id
+            previous.message_id = sequenced.message_id
             and sequenced.previous_position <> sequenced.timeline_position
 ),
 
@@ -143,7 +197,7 @@ final as (
     from placed
     inner join sequenced on placed.message_id = sequenced.message_id
     union all
-    select * from moved_rows
+    select * from shifted_rows
 )
 
 {%- endif %}

@@ -55,10 +55,13 @@ def ensure_landing_tables(connection: duckdb.DuckDBPyConnection, schema: str) ->
             size_bytes bigint not null,
             row_count bigint not null,
             load_id varchar not null,
-            loaded_at timestamp not null
+            loaded_at timestamp not null,
+            modified_ns bigint
         )
         """
     )
+    # ledgers written before modified_ns existed
+    connection.execute(f'alter table "{schema}".loaded_files add column if not exists modified_ns bigint')
     connection.execute(
         f"""
         create table if not exists "{schema}".raw_events (
@@ -82,40 +85,41 @@ class LoadCounts:
     skipped_files: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class EventFile:
-    path: Path
-    sha256: str
-    size_bytes: int
-
-
-def loaded_checksums(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
-    return {sha256 for (sha256,) in connection.execute(f'select sha256 from "{schema}".loaded_files').fetchall()}
-
-
 def load_files(
     connection: duckdb.DuckDBPyConnection,
     schema: str,
     load_id: str,
-    files: Iterable[EventFile],
+    files: Iterable[Path],
+    checksum: Callable[[Path], str],
     read: Callable[[Path], Iterable[RawRow]],
 ) -> LoadCounts:
     """Append the rows of every file whose content was never loaded, and record each in the ledger.
+    A file whose path, size and modification time are in the ledger is skipped without being read;
+    any other file is loaded unless the checksum of its content is (a copy, or a touched file).
     One transaction: a load that fails or is killed adds nothing, and the next run loads the files again."""
     counts = LoadCounts()
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    seen = loaded_checksums(connection, schema)
+    ledger = connection.execute(f'select sha256, file_path, size_bytes, modified_ns from "{schema}".loaded_files')
+    seen, unchanged = set(), set()
+    for sha256, file_path, size_bytes, modified_ns in ledger.fetchall():
+        seen.add(sha256)
+        unchanged.add((file_path, size_bytes, modified_ns))
     connection.execute("begin transaction")
     try:
-        for event_file in files:
-            if event_file.sha256 in seen:
-                counts.skipped_files.append(str(event_file.path))
+        for path in files:
+            stat = path.stat()
+            if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:
+                counts.skipped_files.append(str(path))
                 continue
-            seen.add(event_file.sha256)
-            rows, unreadable = _insert_rows(connection, schema, load_id, loaded_at, read(event_file.path))
+            sha256 = checksum(path)
+            if sha256 in seen:
+                counts.skipped_files.append(str(path))
+                continue
+            seen.add(sha256)
+            rows, unreadable = _insert_rows(connection, schema, load_id, loaded_at, read(path))
             connection.execute(
-                f'insert into "{schema}".loaded_files values (?, ?, ?, ?, ?, ?)',
-                [event_file.sha256, str(event_file.path), event_file.size_bytes, rows, load_id, loaded_at],
+                f'insert into "{schema}".loaded_files values (?, ?, ?, ?, ?, ?, ?)',
+                [sha256, str(path), stat.st_size, rows, load_id, loaded_at, stat.st_mtime_ns],
             )
             counts.files += 1
             counts.rows += rows

@@ -50,6 +50,7 @@ def test_a_folder_loaded_twice_adds_nothing_and_each_run_leaves_a_report(tmp_pat
     db_path, reports = tmp_path / "identity.duckdb", tmp_path / "reports"
     first = nightly(inbox, db_path, reports, "--quiet")
     shutil.copy(FIXTURES_DIR / "shared_device.ndjson", inbox / "day1-copy.ndjson")  # same content, new name
+    os.utime(inbox / "day1.ndjson", ns=(1, 1))  # touched: the content decides, not the time
     second = nightly(inbox, db_path, reports, "--quiet")
     assert "loaded              9 rows from 1 file(s)" in first.stdout
     assert "skipped             2 file(s) loaded before" in second.stdout
