@@ -113,6 +113,7 @@ def build_warehouse(
     full_refresh: bool,
     quiet: bool,
     log_path: Path | None = None,
+    unit_tests: bool = True,
 ) -> RunResult:
     """Under the run lock: load the files not loaded before, run `dbt build`, read the counts."""
     started = time.monotonic()
@@ -131,6 +132,8 @@ def build_warehouse(
                 connection.close()
             result.timings.load_seconds = time.monotonic() - started
         command = ["build", *(["--full-refresh"] if full_refresh else [])]
+        if not unit_tests:  # they test the SQL, not the data: development and CI run them
+            command += ["--exclude-resource-type", "unit_test"]
         result.outcome = run_dbt(command, db_path, {"idr_segment_tables": segment_tables}, quiet, log_path)
         result.timings.dbt_seconds = result.outcome.seconds
         if result.outcome.success:
@@ -161,7 +164,9 @@ def nightly(args: argparse.Namespace) -> int:
         files = []  # nothing arrived: the build still runs, so an interrupted run is completed
     log_path = args.logs.resolve() / started_at.strftime("%Y%m%dT%H%M%SZ")
     try:
-        result = build_warehouse(db_path, files, args.segment_tables, args.full_refresh, args.quiet, log_path)
+        result = build_warehouse(
+            db_path, files, args.segment_tables, args.full_refresh, args.quiet, log_path, unit_tests=False
+        )
     except (AlreadyRunningError, warehouse.WarehouseBusyError):
         raise  # another run is in charge; it writes its own report
     except Exception as error:

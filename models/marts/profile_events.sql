@@ -1,6 +1,6 @@
 {#- The timeline: every assigned event with its position in its profile's time order.
-    Incremental: a run places the events whose assignment changed (new events, and events that moved
-    to another profile). Events that happened after all of a profile's other events, on a profile
+    Incremental: a run places the events whose assignment changed: new events (validated since its
+    last run) and events that moved to another profile (taken from the timeline itself). Events that happened after all of a profile's other events, on a profile
     that loses none, are appended after them; the other profiles they join or leave are numbered
     again, and only the rows whose position changed are rewritten besides the placed ones. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
@@ -13,8 +13,9 @@
 {%- set source_columns = ['event_source', 'source_name'] -%}
 
 with events as (
+    -- the events not placed before were validated after this model last ran
     select * from {{ ref('int_events_validated') }}
-    where rejection_reason is null
+    where rejection_reason is null and {{ idr_unprocessed() }}
 ),
 
 events_assigned as (
@@ -46,6 +47,24 @@ placed as (
     from events
     inner join events_assigned
         on events.message_id = events_assigned.message_id
+    {%- if is_incremental() %}
+    union all
+    -- events already on a timeline that moved to another profile
+    select
+        events_assigned.profile_id,
+        {%- for column in event_columns %}
+        previous.{{ column }},
+        {%- endfor %}
+        events_assigned.assigned_by_identifier_type,
+        events_assigned.assigned_by_identifier_value,
+        {{ idr_batch_marker() }} as batch_started_at,
+        {%- for column in source_columns %}
+        previous.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as previous
+    inner join events_assigned
+        on previous.message_id = events_assigned.message_id
+    {%- endif %}
 ),
 
 {%- if not is_incremental() %}

@@ -1,6 +1,6 @@
 {#- The newest value of each trait of each profile.
-    Incremental: a run computes again the traits of the profiles whose events changed (the profiles
-    events joined, and the profiles whose newest value came from an event that left them); the
+    Incremental: a run computes again the traits of the profiles whose events with traits changed
+    (the profiles such events joined, and the profiles whose newest value came from one that left); the
     post-hook removes the rows whose deciding event now sits in another profile (a profile left with
     no trait at all has no new rows to replace its old ones). -#}
 {{ config(
@@ -18,46 +18,56 @@ events_assigned as (
     select * from {{ ref('int_events_assigned') }}
 ),
 
+assigned_traits as (
+    select
+        events_assigned.profile_id,
+        events_assigned.batch_started_at as assigned_at,
+        traits.*
+    from traits
+    inner join events_assigned
+        on traits.message_id = events_assigned.message_id
+),
+
 {%- if is_incremental() %}
 
-changed_events as (
-    select
+changed_trait_events as (
+    -- events with traits whose assignment changed since this model last ran (only they change traits)
+    select distinct
         message_id,
         profile_id
-    from events_assigned
-    where {{ idr_unprocessed() }}
+    from assigned_traits
+    where {{ idr_unprocessed(column='assigned_at') }}
 ),
 
 affected_profiles as (
-    select changed_events.profile_id
-    from changed_events
+    -- the profiles they joined, and the profiles whose newest value came from one that left
+    select changed_trait_events.profile_id
+    from changed_trait_events
     union
     select previous.profile_id
     from {{ this }} as previous
-    inner join changed_events on previous.updated_by_message_id = changed_events.message_id
+    inner join changed_trait_events on previous.updated_by_message_id = changed_trait_events.message_id
 ),
 {%- endif %}
 
 ranked as (
     select
-        events_assigned.profile_id,
-        traits.trait,
-        traits.trait_value,
-        traits.occurred_at,
-        traits.trait_source,
-        traits.message_id,
+        profile_id,
+        trait,
+        trait_value,
+        occurred_at,
+        trait_source,
+        message_id,
         row_number() over (
-            partition by events_assigned.profile_id, traits.trait
+            partition by profile_id, trait
             order by
-                traits.occurred_at desc,
-                case traits.trait_source when 'traits' then 1 else 2 end,
-                traits.message_id desc
+                occurred_at desc,
+                case trait_source when 'traits' then 1 else 2 end,
+                message_id desc
         ) as recency_rank
-    from traits
-    inner join events_assigned
-        on traits.message_id = events_assigned.message_id
+    from assigned_traits
     {%- if is_incremental() %}
-    where events_assigned.profile_id in (select affected_profiles.profile_id from affected_profiles)
+    where profile_id in (select affected_profiles.profile_id from affected_profiles)
     {%- endif %}
 ),
 
