@@ -20,9 +20,9 @@ events_assigned as (
 
 assigned_traits as (
     select
+        traits.*,
         events_assigned.profile_id,
-        events_assigned.batch_started_at as assigned_at,
-        traits.*
+        events_assigned.batch_started_at as assigned_at
     from traits
     inner join events_assigned
         on traits.message_id = events_assigned.message_id

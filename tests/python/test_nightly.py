@@ -171,3 +171,57 @@ def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
             capture_output=True,
         )
     assert store.read_text().splitlines() == ["0 1 * * * backup.sh", line]
+
+
+def event(message_id: str, timestamp: str, anonymous_id: str, user_id: str | None = None) -> str:
+    fields = {"messageId": message_id, "type": "track", "event": "Viewed", "anonymousId": anonymous_id}
+    fields |= {"userId": user_id} if user_id else {}
+    return json.dumps({**fields, "timestamp": timestamp}) + "\n"
+
+
+def test_a_merge_is_recorded_even_when_the_run_that_made_it_stopped_after_stitching(tmp_path: Path) -> None:
+    from idrlib import warehouse
+    from idrlib.event_files import read_rows, sha256_of
+
+    inbox, db_path, reports = tmp_path / "inbox", tmp_path / "identity.duckdb", tmp_path / "reports"
+    inbox.mkdir()
+    (inbox / "night1.ndjson").write_text(
+        event("m1", "2024-01-01T00:00:00Z", "a-old") + event("m2", "2024-01-02T00:00:00Z", "a-new", "u1")
+    )
+    nightly(inbox, db_path, reports, "--quiet")
+    [(older,)] = query(db_path, "select profile_id from profile_identifiers where identifier_value = 'a-old'")
+    [(younger,)] = query(db_path, "select profile_id from profile_identifiers where identifier_value = 'u1'")
+    assert older != younger
+
+    # night 2 links the two profiles, but its run stops right after the stitching (killed, say)
+    night2 = inbox / "night2.ndjson"
+    night2.write_text(event("m3", "2024-01-03T00:00:00Z", "a-old", "u1"))
+    connection = warehouse.connect(db_path)
+    try:
+        warehouse.load_files(connection, "landing", "night2", [night2], sha256_of, read_rows)
+    finally:
+        connection.close()
+    dbt = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "run",
+            "--select",
+            "+int_identifiers_stitched",
+            "--vars",
+            "{idr_segment_tables: none}",
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "IDR_DB_PATH": str(db_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert dbt.returncode == 0, dbt.stdout
+    assert query(db_path, "select count(*) from profile_merges") == [(0,)]
+
+    # night 3 touches the same profile again; the merge of night 2 is recorded all the same
+    (inbox / "night3.ndjson").write_text(event("m4", "2024-01-04T00:00:00Z", "a-old"))
+    nightly(inbox, db_path, reports, "--quiet")
+    assert query(db_path, "select merged_profile_id, profile_id from profile_merges") == [(younger, older)]
+    assert query(db_path, "select profile_id from profile_id_map where profile_id_ever = ?", [younger]) == [(older,)]
+    assert query(db_path, "select count(distinct profile_id), count(*) from profile_events") == [(1, 4)]
