@@ -97,9 +97,16 @@
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- A timestamp read from the warehouse (a datetime, or text on some adapters) as a SQL literal. -#}
-{% macro idr_timestamp_literal(value) -%}
-    cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not string else value }}' as {{ dbt.type_timestamp() }})
+{#- The timestamp a one-value query returns: at run time read first and written as a literal (so that
+    the engine can skip the blocks of older rows through zone maps / min-max statistics), at parse time
+    the query itself. -#}
+{% macro idr_queried_timestamp(query) -%}
+    {%- if execute -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not string else value }}' as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        ({{ query }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A predicate for incremental models: the upstream rows (column batch_started_at, or the run-time
@@ -113,19 +120,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The latest batch_started_at of the calling incremental model. At run time it is read first and
-    written as a literal, so that the engine can skip the blocks of older rows (zone maps / min-max
-    statistics) instead of reading whole upstream tables. -#}
+{#- The latest batch_started_at of the calling incremental model, as a literal at run time. -#}
 {% macro idr_watermark() -%}
     {%- set query -%}
         select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
         from {{ this }} as processed
     {%- endset -%}
-    {%- if execute -%}
-        {{- idr_timestamp_literal(run_query(query).columns[0].values()[0]) -}}
-    {%- else -%}
-        ({{ query }})
-    {%- endif -%}
+    {{- idr_queried_timestamp(query) -}}
 {%- endmacro %}
 
 {#- For incremental aggregates of sightings: first_seen_at, last_seen_at and event_count of a batch's

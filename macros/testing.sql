@@ -48,11 +48,8 @@
     {%- endset -%}
     {%- if var('idr_test_scope', 'untested') == 'all' -%}
         1 = 1
-    {%- elif execute -%}
-        {#- a literal lets the engine skip the blocks of older rows -#}
-        batch_started_at > {{ idr_timestamp_literal(run_query(query).columns[0].values()[0]) }}
     {%- else -%}
-        batch_started_at > ({{ query }})
+        batch_started_at > {{ idr_queried_timestamp(query) }}
     {%- endif -%}
 {%- endmacro %}
 
