@@ -50,7 +50,10 @@ def run_dbt(
     if quiet:
         arguments.insert(0, "--quiet")
     started = time.monotonic()
-    result = dbtRunner().invoke(arguments)
+    try:
+        result = dbtRunner().invoke(arguments)
+    finally:
+        close_warehouse()
     seconds = time.monotonic() - started
     node_results = list(getattr(result.result, "results", None) or [])
     failures = _failures(result, node_results)
@@ -64,6 +67,24 @@ def run_dbt(
             for r in sorted(node_results, key=lambda r: -float(r.execution_time))[:10]
         ],
     )
+
+
+def close_warehouse() -> None:
+    """Close the database dbt-duckdb keeps open for a whole invocation (`keep_open: true`).
+
+    dbt-duckdb holds one DuckDB instance per process; left open, this process could not open the
+    file again (read-only, for the summary) nor let another process write to it.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: its connections are closed by dbt
+        return
+    try:
+        environment = DuckDBConnectionManager.env()
+    except Exception:  # no connection was opened in this invocation
+        return
+    environment.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _failures(result: Any, node_results: list[Any]) -> list[str]:
