@@ -1,12 +1,16 @@
 # The two entry points a new user needs:
 #   make demo   set everything up, build the demo warehouse (warehouse/identity.duckdb)
 #   make test   set everything up, run lint, dbt build (data + unit tests) and pytest
+# and, for measuring: make benchmark EVENTS=1000000 [FORMAT=parquet] (see README, "Performance")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
+BENCHMARK_STAMP := $(VENV)/.installed-benchmark-requirements
+EVENTS ?= 1000000
+FORMAT ?= ndjson
 
-.PHONY: setup demo test lint dbt-build pytest clean
+.PHONY: setup demo test lint dbt-build pytest benchmark clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -16,6 +20,10 @@ $(STAMP): requirements.lock
 
 setup: $(STAMP)
 
+$(BENCHMARK_STAMP): $(STAMP) requirements-benchmark.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-benchmark.lock
+	touch $(BENCHMARK_STAMP)
+
 demo: setup
 	$(BIN)/python scripts/idr.py run
 
@@ -23,7 +31,7 @@ lint: setup
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
 	mkdir -p build/ci
-	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests
+	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
 
 dbt-build: setup
 	mkdir -p build/ci
@@ -34,6 +42,9 @@ pytest: setup
 	$(BIN)/python -m pytest
 
 test: lint dbt-build pytest
+
+benchmark: $(BENCHMARK_STAMP)
+	$(BIN)/python scripts/benchmark.py --events $(EVENTS) --format $(FORMAT)
 
 clean:
 	rm -rf $(VENV) target build warehouse logs

@@ -3,6 +3,7 @@
 
     scripts/idr.py run                          build the bundled demo (dbt seeds)
     scripts/idr.py run --events DIR_OR_FILE...  load NDJSON / JSON-array files (.gz too), then build
+    scripts/idr.py load --events DIR_OR_FILE... only load the files not loaded before (no build)
     scripts/idr.py nightly --events DIR         load the folder's new files, build, write a run report
     scripts/idr.py schedule --at 02:30 --events DIR [--install]   a crontab entry for the nightly run
     scripts/idr.py report                       print the summary of an existing warehouse
@@ -62,6 +63,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "your Segment schema, or none (default with --events)",
     )
 
+    load = commands.add_parser("load", help="load event files not loaded before into the landing table, no build")
+    load.add_argument(
+        "--events", nargs="+", type=Path, required=True, metavar="PATH", help="event files or directories"
+    )
+
     nightly = commands.add_parser(
         "nightly", help="load the files of a folder not loaded before, build, write a JSON run report"
     )
@@ -87,7 +93,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     schedule.add_argument("--install", action="store_true", help="install the entry in your crontab")
 
-    for command in (run, nightly, report, schedule):
+    for command in (run, load, nightly, report, schedule):
         command.add_argument(
             "--db",
             type=Path,
@@ -106,6 +112,21 @@ class RunResult:
     timings: Timings = field(default_factory=Timings)
 
 
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+
+
+def load_events(db_path: Path, files: list[Path], load_id: str) -> LoadCounts:
+    """Append the files not loaded before to the landing table (the caller holds the run lock)."""
+    landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
+    connection = warehouse.connect(db_path)
+    try:
+        warehouse.ensure_landing_tables(connection, landing_schema)
+        return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows)
+    finally:
+        connection.close()
+
+
 def build_warehouse(
     db_path: Path,
     files: list[Path],
@@ -117,19 +138,11 @@ def build_warehouse(
 ) -> RunResult:
     """Under the run lock: load the files not loaded before, run `dbt build`, read the counts."""
     started = time.monotonic()
-    result = RunResult(run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8])
+    result = RunResult(run_id=new_run_id())
     with run_lock(db_path):
         warehouse.check_writable(db_path)
         if files:
-            landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
-            connection = warehouse.connect(db_path)
-            try:
-                warehouse.ensure_landing_tables(connection, landing_schema)
-                result.load = warehouse.load_files(
-                    connection, landing_schema, result.run_id, files, sha256_of, read_rows
-                )
-            finally:
-                connection.close()
+            result.load = load_events(db_path, files, result.run_id)
             result.timings.load_seconds = time.monotonic() - started
         command = ["build", *(["--full-refresh"] if full_refresh else [])]
         if not unit_tests:  # they test the SQL, not the data: development and CI run them
@@ -151,6 +164,20 @@ def run(args: argparse.Namespace) -> int:
     segment_tables = args.segment_tables or ("none" if args.events else "seeds")
     result = build_warehouse(args.db.resolve(), files, segment_tables, args.full_refresh, args.quiet)
     return _finish(args.db.resolve(), result)
+
+
+def load(args: argparse.Namespace) -> int:
+    files = discover(args.events)
+    db_path = args.db.resolve()
+    started = time.monotonic()
+    with run_lock(db_path):
+        warehouse.check_writable(db_path)
+        counts = load_events(db_path, files, new_run_id())
+    print(
+        f"loaded {counts.rows:,} rows ({counts.unreadable_rows:,} unreadable) from {counts.files} file(s) "
+        f"into {db_path} in {time.monotonic() - started:.1f}s; {len(counts.skipped_files)} file(s) loaded before"
+    )
+    return 0
 
 
 def nightly(args: argparse.Namespace) -> int:
@@ -234,7 +261,7 @@ def schedule(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"run": run, "nightly": nightly, "report": report, "schedule": schedule}
+    commands = {"run": run, "load": load, "nightly": nightly, "report": report, "schedule": schedule}
     try:
         return commands[args.command](args)
     except (EventFileError, warehouse.WarehouseMissingError, ScheduleError) as error:

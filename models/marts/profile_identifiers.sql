@@ -1,5 +1,19 @@
+{#- Every usable identifier with the profile it belongs to.
+    Incremental: a run rewrites the identifiers the stitching resolved again (the rows of
+    int_identifiers_stitched written since this table's last run); identifiers never disappear. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['identifier_type', 'identifier_value'],
+) }}
+
 with identifiers_stitched as (
     select * from {{ ref('int_identifiers_stitched') }}
+),
+
+resolved_again as (
+    select * from identifiers_stitched
+    where {{ idr_unprocessed() }}
 ),
 
 final as (
@@ -10,8 +24,9 @@ final as (
         identifier_priority,
         first_seen_at,
         last_seen_at,
-        event_count
-    from identifiers_stitched
+        event_count,
+        {{ idr_batch_marker() }} as batch_started_at
+    from resolved_again
 )
 
 select * from final

@@ -1,9 +1,10 @@
 """Find Segment event files and read them into raw rows, without judging their content.
 
 NDJSON (one event a line) and JSON-array files are read, gzipped or not (detected by content, not by
-name). Every line or array element becomes one RawRow; what cannot be read still becomes a row, with
-a load_error saying why, so that nothing in an input file is dropped silently. Blank lines are not
-events and are skipped.
+name), and Parquet files (one event a row; columns named as the Segment fields, nested objects as
+structs or JSON). Every line, array element or Parquet row becomes one RawRow; what cannot be read
+still becomes a row, with a load_error saying why, so that nothing in an input file is dropped
+silently. Blank lines are not events and are skipped.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-EVENT_FILE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
+import duckdb
+
+EVENT_FILE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz", ".parquet")
 GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 50_000
 JSON_WHITESPACE = " \t\r\n"
 
 
@@ -64,6 +69,9 @@ def sha256_of(path: Path) -> str:
 def read_rows(path: Path) -> Iterator[RawRow]:
     """Every event of one file as a RawRow, in file order."""
     name = str(path)
+    if _starts_with(path, PARQUET_MAGIC):
+        yield from _parquet_rows(name)
+        return
     try:
         with _open(path) as stream:
             head = stream.read(4096)
@@ -76,12 +84,32 @@ def read_rows(path: Path) -> Iterator[RawRow]:
         yield RawRow(name, None, "", "unreadable_file", f"the file could not be read to its end: {error}")
 
 
-def _open(path: Path) -> BinaryIO:
+def _starts_with(path: Path, magic: bytes) -> bool:
     with path.open("rb") as probe:
-        magic = probe.read(2)
-    if magic == GZIP_MAGIC:
+        return probe.read(len(magic)) == magic
+
+
+def _open(path: Path) -> BinaryIO:
+    if _starts_with(path, GZIP_MAGIC):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
+
+
+def _parquet_rows(name: str) -> Iterator[RawRow]:
+    """Each row of a Parquet file as the JSON object of its columns (null columns as JSON null)."""
+    connection = duckdb.connect()
+    try:
+        result = connection.execute("select to_json(events)::varchar from read_parquet(?) as events", [name])
+        row_number = 0
+        while batch := result.fetchmany(PARQUET_BATCH_ROWS):
+            for (text,) in batch:
+                row_number += 1
+                yield RawRow(name, row_number, text)
+    except duckdb.Error as error:
+        detail = str(error).strip().splitlines()[0]
+        yield RawRow(name, None, "", "unreadable_file", f"the Parquet file could not be read to its end: {detail}")
+    finally:
+        connection.close()
 
 
 def _decode(data: bytes, first: bool) -> tuple[str, str | None]:

@@ -1,10 +1,12 @@
-"""Reading event files: NDJSON, JSON arrays, gzip, and what cannot be read."""
+"""Reading event files: NDJSON, JSON arrays, gzip, Parquet, and what cannot be read."""
 
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from idrlib.event_files import EventFileError, RawRow, discover, read_rows
@@ -85,3 +87,43 @@ def test_discover_rejects_missing_paths_and_empty_directories(tmp_path: Path) ->
         discover([tmp_path / "missing.ndjson"])
     with pytest.raises(EventFileError, match="no event files"):
         discover([tmp_path])
+
+
+def write_parquet(path: Path, select: str) -> None:
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"copy ({select}) to '{path}' (format parquet)")
+    finally:
+        connection.close()
+
+
+def test_parquet_rows_become_json_objects_with_nested_structs(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    write_parquet(
+        path,
+        "select * from (values ('m1', 'track', {'device': {'id': 'd1'}}), ('m2', 'page', null))"
+        ' as t("messageId", "type", context)',
+    )
+    result = rows(path)
+    assert [r.source_line for r in result] == [1, 2]
+    assert [json.loads(r.raw_text) for r in result] == [
+        {"messageId": "m1", "type": "track", "context": {"device": {"id": "d1"}}},
+        {"messageId": "m2", "type": "page", "context": None},
+    ]
+    assert all(r.load_error is None for r in result)
+
+
+def test_a_truncated_parquet_file_is_kept_as_an_unreadable_row(tmp_path: Path) -> None:
+    path = tmp_path / "cut.parquet"
+    write_parquet(path, "select range as n from range(1000)")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    [row] = rows(path)
+    assert row.load_error == "unreadable_file"
+    assert "Parquet" in (row.load_error_detail or "")
+
+
+def test_directories_yield_parquet_files_too(tmp_path: Path) -> None:
+    write_parquet(tmp_path / "day.parquet", "select 1 as n")
+    (tmp_path / "notes.txt").write_text("not events")
+    assert [p.name for p in discover([tmp_path])] == ["day.parquet"]

@@ -22,7 +22,7 @@ def write(events: list[dict], path: Path) -> Path:
 
 
 def canonical(db_path: Path) -> dict[str, object]:
-    """The four marts with each profile named by its set of identifiers instead of its id."""
+    """The marts with each profile named by its set of identifiers instead of its id."""
     members: dict[str, list[str]] = {}
     for profile_id, identifier_type, value in query(
         db_path, "select profile_id, identifier_type, identifier_value from profile_identifiers"
@@ -57,7 +57,15 @@ def canonical(db_path: Path) -> dict[str, object]:
             "select profile_id, * exclude (profile_id, batch_started_at) from profiles",
         )
     )
-    return {"identifiers": identifiers, "events": events, "traits": traits, "profiles": profiles}
+    edges = sorted(
+        (name[a], name[b], *rest)
+        for a, b, *rest in query(
+            db_path,
+            "select profile_a_id, profile_b_id, * exclude (profile_a_id, profile_b_id, batch_started_at) "
+            "from identity_edges",
+        )
+    )
+    return {"identifiers": identifiers, "events": events, "traits": traits, "profiles": profiles, "edges": edges}
 
 
 @pytest.fixture(scope="module")
