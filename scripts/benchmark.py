@@ -82,7 +82,7 @@ def dbt(arguments: list[str], db_path: Path, target: Path) -> None:
         "--vars",
         '{"idr_segment_tables": "none"}',
     ]
-    subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True)
+    subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def time_connected_components_sql(db_path: Path, target: Path) -> float:
