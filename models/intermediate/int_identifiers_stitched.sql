@@ -6,8 +6,9 @@
     its oldest identifier, so the same input always gives the same ids.
 
     Incremental: only the connected components that hold an identifier of this run's events are
-    resolved again (a component is the unit: a late link can change any merge inside it); their rows
-    are replaced and tagged with the run's batch_started_at. profile_changed_at says when an
+    resolved again (a component is the unit: a late link can change any merge inside it); of their
+    rows, those that are new or changed (profile, component, or the identifier seen again) are
+    written, tagged with the run's batch_started_at, so downstream models see only what changed. profile_changed_at says when an
     identifier last moved to another profile (or appeared) and previous_profile_id where it was
     before: downstream models re-assign only the events of identifiers that moved. -#}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='identifier_key') }}
@@ -159,7 +160,7 @@ profile_ids as (
     where grouped.age_rank = 1
 ),
 
-final as (
+resolved as (
     select
         grouped.identifier_key,
         grouped.identifier_type,
@@ -199,6 +200,20 @@ final as (
     {%- if is_incremental() %}
     left join {{ this }} as previous on grouped.identifier_key = previous.identifier_key
     left join previous_profiles on grouped.identifier_key = previous_profiles.anchor_key
+    {%- endif %}
+),
+
+final as (
+    select resolved.*
+    from resolved
+    {%- if is_incremental() %}
+    -- a component resolved again mostly comes out as it was: only new and changed rows are written
+    left join {{ this }} as stored on resolved.identifier_key = stored.identifier_key
+    where
+        stored.identifier_key is null
+        or resolved.is_touched
+        or resolved.profile_id <> stored.profile_id
+        or resolved.connected_key <> stored.connected_key
     {%- endif %}
 )
 

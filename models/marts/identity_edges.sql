@@ -1,8 +1,9 @@
 {#- Every link: two identifiers seen together in an event (identifier_a is the more trusted end),
     with the profiles they ended in. A link between two profiles is one merge protection refused
     (identity_violations says which limit).
-    Incremental: a run rewrites the links whose identifiers the stitching resolved again (both ends
-    of a link are in one connected component, which is resolved as a whole); links never disappear. -#}
+    Incremental: a run rewrites the links with an end the stitching wrote again (a new link has two
+    new or seen-again ends; a link whose end changed profile may have become or stopped being
+    refused); links never disappear. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -35,7 +36,7 @@ final as (
         on identity_edges.trusted_identifier_key = identifier_a.identifier_key
     inner join identifiers_stitched as identifier_b
         on identity_edges.other_identifier_key = identifier_b.identifier_key
-    where {{ idr_unprocessed('identifier_a') }}
+    where {{ idr_unprocessed('identifier_a') }} or {{ idr_unprocessed('identifier_b') }}
 )
 
 select * from final

@@ -7,8 +7,8 @@
 {%- do configured_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
 {#- Incremental: a run computes again the profiles holding an identifier it resolved again (every
-    profile whose identifiers, events or traits changed holds one); the post-hook removes the profiles
-    that no longer exist (merged into others). -#}
+    profile whose identifiers, events or traits changed holds one) and the profiles such an identifier
+    left; the post-hook removes the profiles that no longer exist (merged into others). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -33,9 +33,14 @@ profile_traits as (
 ),
 
 affected_profiles as (
-    select distinct profile_id
+    -- the profiles of the identifiers resolved again, and the ones those identifiers left
+    select profile_id
     from identifiers_stitched
     where {{ idr_unprocessed() }}
+    union
+    select previous_profile_id as profile_id
+    from identifiers_stitched
+    where {{ idr_unprocessed() }} and previous_profile_id is not null
 ),
 
 identifier_counts as (
