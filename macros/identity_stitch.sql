@@ -343,9 +343,13 @@
     group by identifier_key
 {%- endmacro %}
 
-{#- DuckDB: min-label propagation in a keyed recursive CTE (USING KEY). Each round, every node that
-    hears a smaller label from a neighbour whose label changed in the previous round takes it; the
-    keyed table holds one row per node, so a round costs the changed part of the graph only. -#}
+{#- DuckDB: min-label propagation in a keyed recursive CTE (USING KEY), with shortcuts. Every node
+    starts with the smallest key among itself and its neighbours. Each round, a node takes the
+    smallest label it hears from a neighbour whose label changed in the previous round or, when its
+    own label changed, from the node that label names (pointer jumping: labels are keys of nodes of
+    the same component). Labels only decrease and stay inside the component, so the rounds end with
+    every node labelled by its component's smallest key. The keyed table holds one row per node, so a
+    round costs the changed part of the graph only. -#}
 {% macro duckdb__identity_connected_components(nodes, edges) -%}
     with recursive undirected_edges as (
         select identifier_a_key as from_key, identifier_b_key as to_key from {{ edges }}
@@ -355,20 +359,35 @@
 
     labels (identifier_key, component_key) using key (identifier_key) as (
         select
-            identifier_key,
-            identifier_key as component_key
-        from {{ nodes }}
+            nodes.identifier_key,
+            least(nodes.identifier_key, coalesce(min(undirected_edges.to_key), nodes.identifier_key)) as component_key
+        from {{ nodes }} as nodes
+        left join undirected_edges
+            on nodes.identifier_key = undirected_edges.from_key
+        group by nodes.identifier_key
         union
         select
-            undirected_edges.to_key as identifier_key,
-            min(labels.component_key) as component_key
-        from labels
-        inner join undirected_edges
-            on labels.identifier_key = undirected_edges.from_key
+            heard.identifier_key,
+            min(heard.component_key) as component_key
+        from (
+            select
+                undirected_edges.to_key as identifier_key,
+                labels.component_key
+            from labels
+            inner join undirected_edges
+                on labels.identifier_key = undirected_edges.from_key
+            union all
+            select
+                labels.identifier_key,
+                named.component_key
+            from labels
+            inner join recurring.labels as named
+                on labels.component_key = named.identifier_key
+        ) as heard
         inner join recurring.labels as current_labels
-            on undirected_edges.to_key = current_labels.identifier_key
-        group by undirected_edges.to_key, current_labels.component_key
-        having min(labels.component_key) < current_labels.component_key
+            on heard.identifier_key = current_labels.identifier_key
+        group by heard.identifier_key, current_labels.component_key
+        having min(heard.component_key) < current_labels.component_key
     )
 
     select
