@@ -16,7 +16,7 @@ For one size, in one run on one machine: generates the events (or reuses them), 
 Writes benchmark.json and benchmark.md in the work folder. Needs numpy and scipy
 (`make benchmark` installs them from requirements-benchmark.lock). Never part of the test suite.
 
-    python scripts/benchmark.py --events 1000000 --work build/benchmark-1m [--format parquet]
+    python scripts/benchmark.py --events 1000000 [--format parquet] [--work build/benchmark-1m]
 """
 
 from __future__ import annotations
@@ -123,9 +123,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--format", choices=["ndjson", "ndjson.gz", "parquet"], default="ndjson")
-    parser.add_argument("--work", type=Path, help="work folder (default build/benchmark-<events>)")
+    parser.add_argument("--work", type=Path, help="work folder (default build/benchmark-<events>-<format>)")
     args = parser.parse_args()
-    work = (args.work or PROJECT_DIR / "build" / f"benchmark-{args.events}").resolve()
+    default_work = PROJECT_DIR / "build" / f"benchmark-{args.events}-{args.format}"
+    work = (args.work or default_work).resolve()
     events_dir, db_path, target = work / "events", work / "identity.duckdb", work / "target"
 
     results: dict[str, object] = {"events_asked": args.events, "format": args.format, "seed": args.seed}
