@@ -34,7 +34,8 @@
          it can change either group), and along the links of a hub to its satellites (groups whose
          every pending link goes to the hub) taken in order until the running total breaks a limit,
          that link being refused. The merges of a round form stars, so two hops find each new label.
-       Rounds repeat until no link is pending. -#}
+       Rounds repeat until no link is pending. The CTEs a round reads more than once are materialized
+       (DuckDB would otherwise compute them, and scan the round's whole state, once per reference). -#}
 {% macro duckdb__identity_stitch(nodes, edges) -%}
     with recursive components as (
         {{ identity_connected_components(nodes, edges) }}
@@ -86,15 +87,15 @@
         select * from round_seed
         union
         (
-            with state as (
+            with state as materialized (
                 select * from recurring.rounds
             ),
 
-            labels as (
+            labels as materialized (
                 select row_key as identifier_key, label from state where row_kind = 'node'
             ),
 
-            live_links as (
+            live_links as materialized (
                 select
                     state.row_key as link_rank,
                     labels_a.label as label_a,
@@ -105,7 +106,7 @@
                 where state.row_kind = 'link' and state.link_status = 'pending'
             ),
 
-            group_counts as (
+            group_counts as materialized (
                 select
                     labels.label,
                     protected_nodes.identifier_type,
@@ -117,7 +118,7 @@
                 group by all
             ),
 
-            cross_links as (
+            cross_links as materialized (
                 select * from live_links where label_a <> label_b
             ),
 
@@ -142,18 +143,18 @@
                 select distinct link_rank from link_counts where identifier_count > identifier_limit
             ),
 
-            candidate_links as (
+            candidate_links as materialized (
                 select * from cross_links
                 where link_rank not in (select refused_links.link_rank from refused_links)
             ),
 
-            incidence as (
+            incidence as materialized (
                 select link_rank, label_a as group_label, label_b as neighbour_label from candidate_links
                 union all
                 select link_rank, label_b as group_label, label_a as neighbour_label from candidate_links
             ),
 
-            group_fronts as (
+            group_fronts as materialized (
                 select
                     group_label,
                     min(link_rank) as first_rank,
@@ -162,7 +163,7 @@
                 group by group_label
             ),
 
-            mutual_links as (
+            mutual_links as materialized (
                 select candidate_links.*
                 from candidate_links
                 inner join group_fronts as fronts_a
@@ -171,7 +172,7 @@
                     on candidate_links.label_b = fronts_b.group_label and candidate_links.link_rank = fronts_b.first_rank
             ),
 
-            hub_links as (
+            hub_links as materialized (
                 select
                     incidence.group_label as hub_label,
                     incidence.neighbour_label as satellite_label,
@@ -188,7 +189,7 @@
                 group by hub_label
             ),
 
-            star_links as (
+            star_links as materialized (
                 select hub_links.hub_label, hub_links.satellite_label, min(hub_links.link_rank) as link_rank
                 from hub_links
                 left join hub_stops on hub_links.hub_label = hub_stops.hub_label
@@ -212,7 +213,7 @@
                 inner join group_counts on star_links.satellite_label = group_counts.label
             ),
 
-            star_breaks as (
+            star_breaks as materialized (
                 select running.hub_label, min(running.link_rank) as break_rank
                 from star_running_counts as running
                 left join group_counts as hub_counts
@@ -224,14 +225,14 @@
                 group by running.hub_label
             ),
 
-            star_merges as (
+            star_merges as materialized (
                 select star_links.*
                 from star_links
                 left join star_breaks on star_links.hub_label = star_breaks.hub_label
                 where star_breaks.break_rank is null or star_links.link_rank < star_breaks.break_rank
             ),
 
-            merge_pairs as (
+            merge_pairs as materialized (
                 select label_a as group_label, label_b as partner_label from mutual_links
                 union all
                 select label_b as group_label, label_a as partner_label from mutual_links
@@ -241,7 +242,7 @@
                 select satellite_label as group_label, hub_label as partner_label from star_merges
             ),
 
-            first_hop as (
+            first_hop as materialized (
                 select group_label, least(group_label, min(partner_label)) as merged_label
                 from merge_pairs
                 group by group_label
