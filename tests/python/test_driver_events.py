@@ -108,3 +108,22 @@ def test_the_summary_says_how_many_rows_were_rejected_and_why(messy_run: tuple[P
     assert f"this load           {len(EXPECTED_BY_LINE) - len(rejected)} accepted, {len(rejected)} rejected" in stdout
     for reason in set(rejected):
         assert f"{rejected.count(reason)}  {reason}" in stdout
+
+
+def test_load_lands_files_once_and_the_next_build_takes_them(tmp_path: Path) -> None:
+    db_path, reports = tmp_path / "identity.duckdb", tmp_path / "reports"
+    lines = sum(1 for line in MESSY.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip())
+    first = run_idr("load", "--events", MESSY, "--db", db_path)
+    assert f"loaded {lines} rows" in first.stdout
+    again = run_idr("load", "--events", MESSY, "--db", db_path)
+    assert "loaded 0 rows" in again.stdout and "1 file(s) loaded before" in again.stdout
+    assert query(db_path, "select count(*) from landing.raw_events") == [(lines,)]
+    assert query(db_path, "select count(*) from information_schema.tables where table_name = 'profiles'") == [(0,)]
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / MESSY.name).write_bytes(MESSY.read_bytes())  # a copy: same content, already loaded
+    run_idr("nightly", "--events", inbox, "--db", db_path, "--reports", reports, "--quiet")
+    accepted = sum(1 for reason in EXPECTED_BY_LINE.values() if reason is None)
+    assert query(db_path, "select count(*) from profile_events") == [(accepted,)]
+    assert query(db_path, "select count(*) from landing.raw_events") == [(lines,)]
