@@ -69,10 +69,10 @@ def sha256_of(path: Path) -> str:
 def read_rows(path: Path) -> Iterator[RawRow]:
     """Every event of one file as a RawRow, in file order."""
     name = str(path)
-    if _starts_with(path, PARQUET_MAGIC):
-        yield from _parquet_rows(name)
-        return
     try:
+        if _starts_with(path, PARQUET_MAGIC):
+            yield from _parquet_rows(name)
+            return
         with _open(path) as stream:
             head = stream.read(4096)
             stream.seek(0)

@@ -127,3 +127,8 @@ def test_directories_yield_parquet_files_too(tmp_path: Path) -> None:
     write_parquet(tmp_path / "day.parquet", "select 1 as n")
     (tmp_path / "notes.txt").write_text("not events")
     assert [p.name for p in discover([tmp_path])] == ["day.parquet"]
+
+
+def test_a_file_gone_before_it_is_read_is_kept_as_an_unreadable_row(tmp_path: Path) -> None:
+    [row] = rows(tmp_path / "vanished.ndjson")
+    assert row.load_error == "unreadable_file"
