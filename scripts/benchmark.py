@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import connected_components
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from idrlib.accuracy import measure
+from idrlib.run_results import node_seconds
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SCRIPTS = PROJECT_DIR / "scripts"
@@ -54,21 +55,16 @@ class Measured:
     peak_mb: float
 
 
-def run_measured(arguments: list[str], env: dict[str, str] | None = None) -> Measured:
+def run_measured(arguments: list[str]) -> Measured:
     """Run a command to completion; its wall time and the peak resident memory of its process."""
     started = time.monotonic()
-    process = subprocess.Popen(arguments, cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(arguments, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"benchmark: {' '.join(arguments)} failed with exit code {process.returncode}")
     return Measured(round(seconds, 2), round(usage.ru_maxrss / 1024, 1))  # ru_maxrss is in KiB on Linux
-
-
-def node_seconds(target: Path) -> dict[str, float]:
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {result["unique_id"].split(".", 2)[2]: round(result["execution_time"], 2) for result in results}
 
 
 def dbt(arguments: list[str], db_path: Path, target: Path) -> None:
@@ -146,12 +142,12 @@ def main() -> None:
         [sys.executable, str(SCRIPTS / "idr.py"), "nightly", "--events", str(events_dir), "--full-refresh",
          "--reports", str(work / "reports"), "--logs", str(work / "logs"), "--quiet", *common]
     )  # fmt: skip
-    build_nodes = node_seconds(PROJECT_DIR / "target")
+    build_nodes = node_seconds(PROJECT_DIR / "target" / "run_results.json")
     report = json.loads((work / "reports" / "latest.json").read_text())
     counts = report["warehouse_counts"]
 
     dbt(["run", "--select", STITCH_MODEL, "--full-refresh"], db_path, target)
-    stitch_seconds = node_seconds(target)[f"{STITCH_MODEL}"]
+    stitch_seconds = node_seconds(target / "run_results.json")[STITCH_MODEL]
     cc_seconds = time_connected_components_sql(db_path, target)
     scipy_seconds, nodes, edges, components = time_scipy(db_path)
 

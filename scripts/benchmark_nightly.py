@@ -19,6 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from idrlib.run_results import node_seconds
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 IDR = PROJECT_DIR / "scripts" / "idr.py"
 RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"
@@ -32,12 +36,6 @@ def timed(arguments: list[str]) -> float:
         [sys.executable, str(IDR), *arguments, "--quiet"], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
     )
     return time.monotonic() - started
-
-
-def node_seconds(run_results: Path) -> dict[str, float]:
-    """Execution time of every node in a dbt run_results.json, by node name."""
-    results = json.loads(run_results.read_text())["results"]
-    return {result["unique_id"].split(".", 2)[2]: round(result["execution_time"], 2) for result in results}
 
 
 def count_lines(paths: list[Path]) -> int:
