@@ -15,6 +15,49 @@
     end
 {%- endmacro %}
 
+{#- The configured priorities (var idr_identifier_types and idr_default_identifier_priority),
+    distinct, most trusted first. -#}
+{% macro idr_identifier_priorities() -%}
+    {%- set priorities = [var('idr_default_identifier_priority') | int] -%}
+    {%- for settings in var('idr_identifier_types').values() -%}
+        {%- do priorities.append(settings.get('priority', var('idr_default_identifier_priority')) | int) -%}
+    {%- endfor -%}
+    {{ return(priorities | unique | sort) }}
+{%- endmacro %}
+
+{#- Stitching of this project's identity graph: the identity_stitch macro over `nodes`
+    (int_identifiers_keyed rows) and `edges` (int_identity_edges_aggregated rows), links ordered as the
+    README's rule says (see "Merge protection") and cut after every priority but the last. -#}
+{% macro idr_stitch_identity_graph(nodes, edges) -%}
+    with links as {{ idr_not_materialized() }} (
+        select
+            edges.identifier_a_key,
+            edges.identifier_b_key,
+            edges.weaker_priority as link_tier,
+            edges.stronger_priority,
+            edges.first_seen_at,
+            trusted_nodes.identifier_type as trusted_type,
+            trusted_nodes.identifier_value as trusted_value,
+            other_nodes.identifier_type as other_type,
+            other_nodes.identifier_value as other_value
+        from {{ edges }} as edges
+        inner join {{ nodes }} as trusted_nodes on edges.trusted_identifier_key = trusted_nodes.identifier_key
+        inner join {{ nodes }} as other_nodes on edges.other_identifier_key = other_nodes.identifier_key
+    )
+
+    select * from (
+        {{ identity_stitch(
+            nodes,
+            'links',
+            link_order=[
+                'link_tier', 'stronger_priority', 'first_seen_at',
+                'trusted_type', 'trusted_value', 'other_type', 'other_value',
+            ],
+            tier_cuts=idr_identifier_priorities()[:-1],
+        ) }}
+    ) as stitched
+{%- endmacro %}
+
 {% macro idr_identifier_priority(type_expr) -%}
     {{ idr_identifier_setting(type_expr, 'priority') }}
 {%- endmacro %}

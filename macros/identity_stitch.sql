@@ -2,31 +2,44 @@
 
     nodes: one row per identifier: identifier_key (integer; the smallest key of a group names it),
            identifier_type, identifier_limit, limit_window_start_at (null for limits over all time).
-    edges: one row per link: identifier_a_key, identifier_b_key, link_rank (1 = considered first).
+    edges: one row per link: identifier_a_key, identifier_b_key, link_tier, and the columns named in
+           link_order.
+    link_order: the columns of edges that order the links (ascending; the first is considered first).
+           They must order every link apart, and start with link_tier.
+    tier_cuts: link_tier values after which the links so far form a prefix of the order worth
+           resolving on its own (e.g. every priority but the last); may be empty.
 
     Returns one row per node: identifier_key, component_key (the smallest key of its profile) and
     connected_key (the smallest key of its connected component, merge protection aside).
-    The result is the one the README's rule defines: links are taken in link_rank order and each
+    The result is the one the README's rule defines: links are taken in link_order and each
     merges the two groups it joins unless the merged group would hold more than identifier_limit
     identifiers of one type in one limit window. -#}
-{% macro identity_stitch(nodes, edges) -%}
-    {{ return(adapter.dispatch('identity_stitch', 'identity_resolution')(nodes, edges)) }}
+{% macro identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}
+    {{ return(adapter.dispatch('identity_stitch', 'identity_resolution')(nodes, edges, link_order, tier_cuts)) }}
 {%- endmacro %}
 
-{% macro default__identity_stitch(nodes, edges) -%}
+{% macro default__identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}
     {{ exceptions.raise_compiler_error(
         "identity_stitch has no implementation for the '" ~ adapter.type() ~ "' adapter yet; "
         ~ "add a " ~ adapter.type() ~ "__identity_stitch macro (see macros/identity_stitch.sql)"
     ) }}
 {%- endmacro %}
 
-{#- DuckDB, in two steps.
+{#- DuckDB, in three steps.
 
     1. Plain connected components (identity_connected_components). A component that breaks no limit
        is final: no link inside it can be refused, because every group it could form holds no more
        than the whole component.
-    2. Only components that break a limit are resolved in rounds, a keyed recursive CTE whose state
-       is every node's group label and every link's status. Each round:
+    2. In the components that break a limit, links are merged ahead of the rounds at prefix cuts.
+       Links are ranked by tier first (link_tier, non-decreasing with link_rank), so the links up to
+       the end of a tier are a prefix of the order; a group those links connect that breaks no limit
+       is merged whatever the order inside it (every link in it joins two parts of it). Each cut's
+       groups are the previous cut's groups joined by the tier's links (connected components of the
+       contracted links), and every identifier starts from its group at the last cut where its
+       group broke no limit.
+    3. Those groups are resolved in rounds, a keyed recursive CTE whose state is every group's label
+       and the first link between every two groups (a later link between the same two groups is
+       internal if the first was taken, and refused if it was not, since groups only grow). Each round:
        - drops links inside one group (they change nothing, whenever they come);
        - refuses links whose two groups together already break a limit (groups only grow, so the
          link would be refused at its turn too);
@@ -36,7 +49,7 @@
          that link being refused. The merges of a round form stars, so two hops find each new label.
        Rounds repeat until no link is pending. The CTEs a round reads more than once are materialized
        (DuckDB would otherwise compute them, and scan the round's whole state, once per reference). -#}
-{% macro duckdb__identity_stitch(nodes, edges) -%}
+{% macro duckdb__identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}
     with recursive components as (
         {{ identity_connected_components(nodes, edges) }}
     ),
@@ -54,7 +67,7 @@
         having count(*) > nodes.identifier_limit
     ),
 
-    protected_nodes as (
+    protected_nodes as materialized (
         select nodes.*
         from {{ nodes }} as nodes
         inner join components
@@ -62,64 +75,133 @@
         where components.component_key in (select limited_components.component_key from limited_components)
     ),
 
-    round_seed as (
+    protected_links as materialized (
         select
-            'node' as row_kind,
-            identifier_key as row_key,
-            identifier_key as label,
-            cast(null as bigint) as node_a,
-            cast(null as bigint) as node_b,
-            cast(null as varchar) as link_status
-        from protected_nodes
-        union all
-        select
-            'link' as row_kind,
-            edges.link_rank as row_key,
-            cast(null as bigint) as label,
-            edges.identifier_a_key as node_a,
-            edges.identifier_b_key as node_b,
-            'pending' as link_status
+            edges.identifier_a_key,
+            edges.identifier_b_key,
+            edges.link_tier,
+            row_number() over (order by {{ link_order | join(', ') }}) as link_rank
         from {{ edges }} as edges
         where edges.identifier_a_key in (select protected_nodes.identifier_key from protected_nodes)
     ),
 
-    rounds (row_kind, row_key, label, node_a, node_b, link_status) using key (row_kind, row_key) as (
+    cut_0_groups as (
+        select
+            identifier_key,
+            identifier_key as group_key
+        from protected_nodes
+    ),
+    {%- for cut in tier_cuts %}
+    {%- set previous = 'cut_' ~ loop.index0 ~ '_groups' %}
+
+    cut_{{ loop.index }}_links as (
+        select distinct
+            least(groups_a.group_key, groups_b.group_key) as identifier_a_key,
+            greatest(groups_a.group_key, groups_b.group_key) as identifier_b_key
+        from protected_links
+        inner join {{ previous }} as groups_a on protected_links.identifier_a_key = groups_a.identifier_key
+        inner join {{ previous }} as groups_b on protected_links.identifier_b_key = groups_b.identifier_key
+        where
+            protected_links.link_tier <= {{ cut }}
+            {%- if not loop.first %}
+            and protected_links.link_tier > {{ tier_cuts[loop.index0 - 1] }}
+            {%- endif %}
+            and groups_a.group_key <> groups_b.group_key
+    ),
+
+    cut_{{ loop.index }}_moves as (
+        {{ idr_duckdb_component_moves('cut_' ~ loop.index ~ '_links') }}
+    ),
+
+    cut_{{ loop.index }}_groups as materialized (
+        select
+            {{ previous }}.identifier_key,
+            coalesce(moves.label_key, {{ previous }}.group_key) as group_key
+        from {{ previous }}
+        left join cut_{{ loop.index }}_moves as moves on {{ previous }}.group_key = moves.node_key
+    ),
+
+    cut_{{ loop.index }}_broken as (
+        select distinct cut_groups.group_key
+        from cut_{{ loop.index }}_groups as cut_groups
+        inner join protected_nodes on cut_groups.identifier_key = protected_nodes.identifier_key
+        group by
+            cut_groups.group_key,
+            protected_nodes.identifier_type,
+            protected_nodes.limit_window_start_at,
+            protected_nodes.identifier_limit
+        having count(*) > protected_nodes.identifier_limit
+    ),
+    {%- endfor %}
+
+    premerged as materialized (
+        select
+            cut_0_groups.identifier_key,
+            case
+                {%- for cut in tier_cuts | reverse %}
+                {%- set index = tier_cuts | length - loop.index0 %}
+                when cut_{{ index }}_broken.group_key is null then cut_{{ index }}_groups.group_key
+                {%- endfor %}
+                else cut_0_groups.identifier_key
+            end as group_key
+        from cut_0_groups
+        {%- for cut in tier_cuts %}
+        inner join cut_{{ loop.index }}_groups on cut_0_groups.identifier_key = cut_{{ loop.index }}_groups.identifier_key
+        left join cut_{{ loop.index }}_broken on cut_{{ loop.index }}_groups.group_key = cut_{{ loop.index }}_broken.group_key
+        {%- endfor %}
+    ),
+
+    group_members as materialized (
+        select
+            premerged.group_key as label,
+            protected_nodes.identifier_type,
+            protected_nodes.limit_window_start_at,
+            protected_nodes.identifier_limit,
+            count(*) as identifier_count
+        from premerged
+        inner join protected_nodes on premerged.identifier_key = protected_nodes.identifier_key
+        group by all
+    ),
+
+    group_links as materialized (
+        select
+            least(groups_a.group_key, groups_b.group_key) as label_a,
+            greatest(groups_a.group_key, groups_b.group_key) as label_b,
+            min(protected_links.link_rank) as link_rank
+        from protected_links
+        inner join premerged as groups_a on protected_links.identifier_a_key = groups_a.identifier_key
+        inner join premerged as groups_b on protected_links.identifier_b_key = groups_b.identifier_key
+        where groups_a.group_key <> groups_b.group_key
+        group by all
+    ),
+
+    round_seed as (
+        {{ idr_stitch_round_rows('group_links', 'group_members') }}
+    ),
+
+    rounds (
+        row_kind, label_a, label_b, link_rank, identifier_type, limit_window_start_at, identifier_limit, identifier_count
+    ) as (
         select * from round_seed
-        union
+        union all
         (
             with state as materialized (
-                select * from recurring.rounds
-            ),
-
-            labels as materialized (
-                select row_key as identifier_key, label from state where row_kind = 'node'
+                select * from rounds
             ),
 
             live_links as materialized (
-                select
-                    state.row_key as link_rank,
-                    labels_a.label as label_a,
-                    labels_b.label as label_b
-                from state
-                inner join labels as labels_a on state.node_a = labels_a.identifier_key
-                inner join labels as labels_b on state.node_b = labels_b.identifier_key
-                where state.row_kind = 'link' and state.link_status = 'pending'
+                select label_a, label_b, link_rank from state where row_kind = 'link'
             ),
 
             group_counts as materialized (
                 select
-                    labels.label,
-                    protected_nodes.identifier_type,
-                    protected_nodes.limit_window_start_at,
-                    protected_nodes.identifier_limit,
-                    count(*) as identifier_count
-                from labels
-                inner join protected_nodes on labels.identifier_key = protected_nodes.identifier_key
-                group by all
-            ),
-
-            cross_links as materialized (
-                select * from live_links where label_a <> label_b
+                    label_a as label,
+                    identifier_type,
+                    limit_window_start_at,
+                    identifier_limit,
+                    identifier_count
+                from state
+                where row_kind = 'count'
             ),
 
             link_counts as (
@@ -130,11 +212,21 @@
                     identifier_limit,
                     sum(identifier_count) as identifier_count
                 from (
-                    select cross_links.link_rank, group_counts.*
-                    from cross_links inner join group_counts on cross_links.label_a = group_counts.label
+                    select
+                        live_links.link_rank,
+                        group_counts.identifier_type,
+                        group_counts.limit_window_start_at,
+                        group_counts.identifier_limit,
+                        group_counts.identifier_count
+                    from live_links inner join group_counts on live_links.label_a = group_counts.label
                     union all
-                    select cross_links.link_rank, group_counts.*
-                    from cross_links inner join group_counts on cross_links.label_b = group_counts.label
+                    select
+                        live_links.link_rank,
+                        group_counts.identifier_type,
+                        group_counts.limit_window_start_at,
+                        group_counts.identifier_limit,
+                        group_counts.identifier_count
+                    from live_links inner join group_counts on live_links.label_b = group_counts.label
                 ) as both_groups
                 group by all
             ),
@@ -144,7 +236,7 @@
             ),
 
             candidate_links as materialized (
-                select * from cross_links
+                select * from live_links
                 where link_rank not in (select refused_links.link_rank from refused_links)
             ),
 
@@ -248,47 +340,84 @@
                 group by group_label
             ),
 
-            second_hop as (
+            new_labels as materialized (
                 select first_hop.group_label, least(first_hop.merged_label, min(partner_hop.merged_label)) as merged_label
                 from first_hop
                 inner join merge_pairs on first_hop.group_label = merge_pairs.group_label
                 inner join first_hop as partner_hop on merge_pairs.partner_label = partner_hop.group_label
                 group by first_hop.group_label, first_hop.merged_label
+                having least(first_hop.merged_label, min(partner_hop.merged_label)) <> first_hop.group_label
             ),
 
-            link_decisions as (
-                select link_rank, 'internal' as link_status from live_links where label_a = label_b
-                union
-                select link_rank, 'refused' as link_status from refused_links
-                union
-                select break_rank as link_rank, 'refused' as link_status from star_breaks
-                union
-                select link_rank, 'accepted' as link_status from mutual_links
-                union
-                select link_rank, 'accepted' as link_status from star_merges
+            decided_links as (
+                select link_rank from mutual_links
+                union all
+                select link_rank from star_merges
+                union all
+                select break_rank as link_rank from star_breaks
+            ),
+
+            -- the links still pending, between the groups as they are now; of several links between
+            -- the same two groups only the first matters (the later ones follow its fate)
+            next_links as materialized (
+                select
+                    least(moved.label_a, moved.label_b) as label_a,
+                    greatest(moved.label_a, moved.label_b) as label_b,
+                    min(moved.link_rank) as link_rank
+                from (
+                    select
+                        coalesce(new_labels_a.merged_label, candidate_links.label_a) as label_a,
+                        coalesce(new_labels_b.merged_label, candidate_links.label_b) as label_b,
+                        candidate_links.link_rank
+                    from candidate_links
+                    left join new_labels as new_labels_a on candidate_links.label_a = new_labels_a.group_label
+                    left join new_labels as new_labels_b on candidate_links.label_b = new_labels_b.group_label
+                    where candidate_links.link_rank not in (select decided_links.link_rank from decided_links)
+                ) as moved
+                where moved.label_a <> moved.label_b
+                group by all
+            ),
+
+            next_counts as (
+                select
+                    coalesce(new_labels.merged_label, group_counts.label) as label,
+                    group_counts.identifier_type,
+                    group_counts.limit_window_start_at,
+                    group_counts.identifier_limit,
+                    sum(group_counts.identifier_count) as identifier_count
+                from group_counts
+                left join new_labels on group_counts.label = new_labels.group_label
+                group by all
             )
 
-            select
-                'node' as row_kind,
-                labels.identifier_key as row_key,
-                second_hop.merged_label as label,
-                cast(null as bigint) as node_a,
-                cast(null as bigint) as node_b,
-                cast(null as varchar) as link_status
-            from labels
-            inner join second_hop on labels.label = second_hop.group_label
-            where second_hop.merged_label <> labels.label
+            {{ idr_stitch_round_rows('next_links', 'next_counts') }}
             union all
             select
-                'link' as row_kind,
-                state.row_key,
-                state.label,
-                state.node_a,
-                state.node_b,
-                link_decisions.link_status
-            from link_decisions
-            inner join state on state.row_kind = 'link' and link_decisions.link_rank = state.row_key
+                'merge' as row_kind,
+                group_label as label_a,
+                merged_label as label_b,
+                cast(null as bigint) as link_rank,
+                cast(null as varchar) as identifier_type,
+                cast(null as timestamp) as limit_window_start_at,
+                cast(null as integer) as identifier_limit,
+                cast(null as bigint) as identifier_count
+            from new_labels
         )
+    ),
+
+    -- every merge of a round names the group's new label; follow them to the end
+    resolved_groups (group_key, label_key) using key (group_key) as (
+        select
+            label_a as group_key,
+            label_b as label_key
+        from rounds
+        where row_kind = 'merge'
+        union
+        select
+            resolved_groups.group_key,
+            later.label_key
+        from resolved_groups
+        inner join recurring.resolved_groups as later on resolved_groups.label_key = later.group_key
     )
 
     select
@@ -299,12 +428,43 @@
     where components.component_key not in (select limited_components.component_key from limited_components)
     union all
     select
-        rounds.row_key as identifier_key,
-        rounds.label as component_key,
+        premerged.identifier_key,
+        coalesce(resolved_groups.label_key, premerged.group_key) as component_key,
         components.component_key as connected_key
-    from rounds
-    inner join components on rounds.row_key = components.identifier_key
-    where rounds.row_kind = 'node'
+    from premerged
+    inner join components on premerged.identifier_key = components.identifier_key
+    left join resolved_groups on premerged.group_key = resolved_groups.group_key
+{%- endmacro %}
+
+
+{#- The state a round of duckdb__identity_stitch hands to the next: the pending links (label_a,
+    label_b, link_rank) and the limit counts (label, identifier_type, limit_window_start_at,
+    identifier_limit, identifier_count) of the groups they join. -#}
+{% macro idr_stitch_round_rows(links, counts) -%}
+    select
+        'link' as row_kind,
+        label_a,
+        label_b,
+        link_rank,
+        cast(null as varchar) as identifier_type,
+        cast(null as timestamp) as limit_window_start_at,
+        cast(null as integer) as identifier_limit,
+        cast(null as bigint) as identifier_count
+    from {{ links }}
+    union all
+    select
+        'count' as row_kind,
+        label as label_a,
+        cast(null as bigint) as label_b,
+        cast(null as bigint) as link_rank,
+        identifier_type,
+        limit_window_start_at,
+        identifier_limit,
+        identifier_count
+    from {{ counts }}
+    where
+        label in (select {{ links }}.label_a from {{ links }})
+        or label in (select {{ links }}.label_b from {{ links }})
 {%- endmacro %}
 
 
@@ -344,55 +504,139 @@
     group by identifier_key
 {%- endmacro %}
 
-{#- DuckDB: min-label propagation in a keyed recursive CTE (USING KEY), with shortcuts. Every node
-    starts with the smallest key among itself and its neighbours. Each round, a node takes the
-    smallest label it hears from a neighbour whose label changed in the previous round or, when its
-    own label changed, from the node that label names (pointer jumping: labels are keys of nodes of
-    the same component). Labels only decrease and stay inside the component, so the rounds end with
-    every node labelled by its component's smallest key. The keyed table holds one row per node, so a
-    round costs the changed part of the graph only. -#}
+{#- DuckDB: connected components by contraction (idr_duckdb_component_moves); a node that never
+    moves is the smallest key of its component. -#}
 {% macro duckdb__identity_connected_components(nodes, edges) -%}
-    with recursive undirected_edges as (
-        select identifier_a_key as from_key, identifier_b_key as to_key from {{ edges }}
-        union all
-        select identifier_b_key as from_key, identifier_a_key as to_key from {{ edges }}
+    with edge_pairs as (
+        select
+            least(identifier_a_key, identifier_b_key) as identifier_a_key,
+            greatest(identifier_a_key, identifier_b_key) as identifier_b_key
+        from {{ edges }}
+        where identifier_a_key <> identifier_b_key
     ),
 
-    labels (identifier_key, component_key) using key (identifier_key) as (
-        select
-            nodes.identifier_key,
-            least(nodes.identifier_key, coalesce(min(undirected_edges.to_key), nodes.identifier_key)) as component_key
-        from {{ nodes }} as nodes
-        left join undirected_edges
-            on nodes.identifier_key = undirected_edges.from_key
-        group by nodes.identifier_key
-        union
-        select
-            heard.identifier_key,
-            min(heard.component_key) as component_key
-        from (
-            select
-                undirected_edges.to_key as identifier_key,
-                labels.component_key
-            from labels
-            inner join undirected_edges
-                on labels.identifier_key = undirected_edges.from_key
-            union all
-            select
-                labels.identifier_key,
-                named.component_key
-            from labels
-            inner join recurring.labels as named
-                on labels.component_key = named.identifier_key
-        ) as heard
-        inner join recurring.labels as current_labels
-            on heard.identifier_key = current_labels.identifier_key
-        group by heard.identifier_key, current_labels.component_key
-        having min(heard.component_key) < current_labels.component_key
+    moves as (
+        {{ idr_duckdb_component_moves('edge_pairs') }}
     )
 
     select
-        identifier_key,
-        component_key
-    from labels
+        nodes.identifier_key,
+        coalesce(moves.label_key, nodes.identifier_key) as component_key
+    from {{ nodes }} as nodes
+    left join moves on nodes.identifier_key = moves.node_key
+{%- endmacro %}
+
+{#- Where each node of a graph goes when its connected component is contracted to its smallest key:
+    one row per node that is not the smallest key of its component, node_key and label_key (that
+    smallest key). `edges` holds identifier_a_key < identifier_b_key, without repeats.
+
+    Contraction rounds (a recursive CTE, one round per step). Each node hooks to the smallest key
+    among itself and its neighbours; hooks are followed four steps (two pointer jumps), and a node
+    whose fourth hook is a root (a node hooked to itself) moves to that root. The links are then
+    rewritten between the nodes' new places, and those inside one node dropped. Each round removes
+    at least every neighbour of every root, and labels only move to smaller keys of the same
+    component, so the rounds end with each component one node: its smallest key, which never
+    moves. A second, keyed recursion (USING KEY) follows each node's moves to the end. Work shrinks
+    with the links left, which fall fast on identity graphs (most components are small). -#}
+{% macro idr_duckdb_component_moves(edges) -%}
+    with recursive contraction (round_number, row_kind, node_key, target_key) as (
+        select
+            0 as round_number,
+            'link' as row_kind,
+            identifier_a_key as node_key,
+            identifier_b_key as target_key
+        from {{ edges }}
+        union all
+        (
+            with round_links as materialized (
+                select
+                    round_number,
+                    node_key as identifier_a_key,
+                    target_key as identifier_b_key
+                from contraction
+                where row_kind = 'link'
+            ),
+
+            hooks as materialized (
+                select
+                    node_key,
+                    least(node_key, min(neighbour_key)) as parent_key
+                from (
+                    select identifier_a_key as node_key, identifier_b_key as neighbour_key from round_links
+                    union all
+                    select identifier_b_key as node_key, identifier_a_key as neighbour_key from round_links
+                ) as incidence
+                group by node_key
+            ),
+
+            second_hooks as materialized (
+                select hooks.node_key, parents.parent_key
+                from hooks
+                inner join hooks as parents on hooks.parent_key = parents.node_key
+            ),
+
+            moves as materialized (
+                select second_hooks.node_key, fourth_hooks.parent_key
+                from second_hooks
+                inner join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
+                inner join hooks as roots on fourth_hooks.parent_key = roots.node_key
+                where roots.parent_key = roots.node_key and second_hooks.node_key <> fourth_hooks.parent_key
+            ),
+
+            moved_links as (
+                select distinct
+                    least(
+                        coalesce(moves_a.parent_key, round_links.identifier_a_key),
+                        coalesce(moves_b.parent_key, round_links.identifier_b_key)
+                    ) as identifier_a_key,
+                    greatest(
+                        coalesce(moves_a.parent_key, round_links.identifier_a_key),
+                        coalesce(moves_b.parent_key, round_links.identifier_b_key)
+                    ) as identifier_b_key
+                from round_links
+                left join moves as moves_a on round_links.identifier_a_key = moves_a.node_key
+                left join moves as moves_b on round_links.identifier_b_key = moves_b.node_key
+            ),
+
+            round_number as (
+                select max(round_number) + 1 as round_number from round_links
+            )
+
+            select
+                round_number.round_number,
+                'move' as row_kind,
+                moves.node_key,
+                moves.parent_key as target_key
+            from moves
+            cross join round_number
+            union all
+            select
+                round_number.round_number,
+                'link' as row_kind,
+                moved_links.identifier_a_key as node_key,
+                moved_links.identifier_b_key as target_key
+            from moved_links
+            cross join round_number
+            where moved_links.identifier_a_key <> moved_links.identifier_b_key
+        )
+    ),
+
+    resolved (node_key, label_key) using key (node_key) as (
+        select
+            node_key,
+            target_key as label_key
+        from contraction
+        where row_kind = 'move'
+        union
+        select
+            resolved.node_key,
+            later.label_key
+        from resolved
+        inner join recurring.resolved as later on resolved.label_key = later.node_key
+    )
+
+    select
+        node_key,
+        label_key
+    from resolved
 {%- endmacro %}

@@ -24,3 +24,30 @@
 {% macro duckdb__idr_regex_matches(text_expr, pattern) -%}
     regexp_matches({{ text_expr }}, '{{ pattern }}')
 {%- endmacro %}
+
+{#- Aggregate: the value of `value_expr` on the row that comes first when ordered by `order_exprs`
+    (a list of expressions, ascending). -#}
+{% macro idr_min_by(value_expr, order_exprs) -%}
+    {{ return(adapter.dispatch('idr_min_by', 'identity_resolution')(value_expr, order_exprs)) }}
+{%- endmacro %}
+
+{% macro default__idr_min_by(value_expr, order_exprs) -%}
+    min_by({{ value_expr }}, struct({{ order_exprs | join(', ') }}))
+{%- endmacro %}
+
+{% macro duckdb__idr_min_by(value_expr, order_exprs) -%}
+    arg_min({{ value_expr }}, ({{ order_exprs | join(', ') }}))
+{%- endmacro %}
+
+{#- Placed after `as` in a CTE that a query reads more than once but that is cheaper to compute
+    again than to store: DuckDB stores such CTEs unless told not to. -#}
+{% macro idr_not_materialized() -%}
+    {{ return(adapter.dispatch('idr_not_materialized', 'identity_resolution')()) }}
+{%- endmacro %}
+
+{% macro default__idr_not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__idr_not_materialized() -%}
+    not materialized
+{%- endmacro %}

@@ -6,11 +6,12 @@ For one size, in one run on one machine: generates the events (or reuses them), 
 - load: `idr.py load` of every file into a new warehouse (wall time, peak memory of the process);
 - full build: `idr.py nightly --full-refresh` on it (wall time, peak memory, each dbt node's time
   from run_results.json, events per second of load + build);
-- stitching on its own: the int_identifiers_stitched model rebuilt alone (with merge protection and
-  stable ids), and the plain connected components (analyses/identity_connected_components.sql),
-  both on the whole identity graph;
+- stitching on its own, on the whole identity graph: the int_identifiers_stitched model rebuilt
+  alone (merge protection and stable profile ids), the stitching query alone (merge protection,
+  analyses/identity_stitching.sql) and the plain connected components
+  (analyses/identity_connected_components.sql);
 - scipy.sparse.csgraph.connected_components on the very same edges (building the sparse matrix
-  included), and the ratios of our two stitching times to it;
+  included), and the ratios of our stitching times to it;
 - accuracy against the generator's truth (scripts/idrlib/accuracy.py).
 
 Writes benchmark.json and benchmark.md in the work folder. Needs numpy and scipy
@@ -46,6 +47,7 @@ SCRIPTS = PROJECT_DIR / "scripts"
 DBT = Path(sys.executable).with_name("dbt")
 STITCH_MODEL = "int_identifiers_stitched"
 CC_ANALYSIS = "identity_connected_components"
+STITCH_ANALYSIS = "identity_stitching"
 TOP_NODES = 12
 
 
@@ -81,10 +83,10 @@ def dbt(arguments: list[str], db_path: Path, target: Path) -> None:
     subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def time_connected_components_sql(db_path: Path, target: Path) -> float:
-    """Compile the analysis and time it on the warehouse (DuckDB, all cores)."""
-    dbt(["compile", "--select", CC_ANALYSIS], db_path, target)
-    sql = next(target.glob(f"compiled/*/analyses/{CC_ANALYSIS}.sql")).read_text()
+def time_analysis(name: str, db_path: Path, target: Path) -> float:
+    """Compile an analysis and time it on the warehouse (DuckDB, all cores)."""
+    dbt(["compile", "--select", name], db_path, target)
+    sql = next(target.glob(f"compiled/*/analyses/{name}.sql")).read_text()
     connection = duckdb.connect(str(db_path), read_only=True)
     try:
         started = time.monotonic()
@@ -148,7 +150,8 @@ def main() -> None:
 
     dbt(["run", "--select", STITCH_MODEL, "--full-refresh"], db_path, target)
     stitch_seconds = node_seconds(target / "run_results.json")[STITCH_MODEL]
-    cc_seconds = time_connected_components_sql(db_path, target)
+    stitch_query_seconds = time_analysis(STITCH_ANALYSIS, db_path, target)
+    cc_seconds = time_analysis(CC_ANALYSIS, db_path, target)
     scipy_seconds, nodes, edges, components = time_scipy(db_path)
 
     connection = duckdb.connect(str(db_path), read_only=True)
@@ -169,9 +172,11 @@ def main() -> None:
             "events_per_second": round(loaded_events / (load.seconds + build.seconds)),
             "identity_graph": {"identifiers": nodes, "edges": edges, "components": components},
             "stitching_model_seconds": stitch_seconds,
+            "stitching_query_seconds": stitch_query_seconds,
             "connected_components_sql_seconds": cc_seconds,
             "scipy_connected_components_seconds": scipy_seconds,
             "stitching_model_over_scipy": round(stitch_seconds / scipy_seconds, 2),
+            "stitching_query_over_scipy": round(stitch_query_seconds / scipy_seconds, 2),
             "connected_components_sql_over_scipy": round(cc_seconds / scipy_seconds, 2),
             "accuracy": accuracy.as_dict(),
             "node_seconds": dict(sorted(build_nodes.items(), key=lambda item: -item[1])),
@@ -193,9 +198,11 @@ def markdown(results: dict, build_nodes: dict[str, float]) -> str:
         ("events per second (load + build)", f"{results['events_per_second']:,}"),
         ("identity graph", f"{graph['identifiers']:,} identifiers, {graph['edges']:,} edges"),
         ("stitching model alone (merge protection, stable ids)", f"{results['stitching_model_seconds']} s"),
+        ("stitching query alone (merge protection)", f"{results['stitching_query_seconds']} s"),
         ("connected components in SQL", f"{results['connected_components_sql_seconds']} s"),
         ("scipy connected_components", f"{results['scipy_connected_components_seconds']} s"),
         ("stitching model / scipy", results["stitching_model_over_scipy"]),
+        ("stitching query / scipy", results["stitching_query_over_scipy"]),
         ("connected components SQL / scipy", results["connected_components_sql_over_scipy"]),
     ]
     for view in ("identifiers", "events", "events_with_an_owned_identifier"):

@@ -47,40 +47,34 @@ nodes as (
     inner join affected_keys on identifiers_keyed.identifier_key = affected_keys.identifier_key
 ),
 
-links as (  -- noqa: ST03
-    select
-        identity_edges.identifier_a_key,
-        identity_edges.identifier_b_key,
-        row_number() over (
-            order by
-                identity_edges.weaker_priority,
-                identity_edges.stronger_priority,
-                identity_edges.first_seen_at,
-                trusted_nodes.identifier_type,
-                trusted_nodes.identifier_value,
-                other_nodes.identifier_type,
-                other_nodes.identifier_value
-        ) as link_rank
-    from identity_edges
-    inner join nodes as trusted_nodes on identity_edges.trusted_identifier_key = trusted_nodes.identifier_key
-    inner join nodes as other_nodes on identity_edges.other_identifier_key = other_nodes.identifier_key
-),
-
 components as (
-    {{ identity_stitch('nodes', 'links') }}
+    {{ idr_stitch_identity_graph('nodes', 'identity_edges') }}
 ),
 
 grouped as (
     select
         nodes.*,
         components.component_key,
-        components.connected_key,
-        row_number() over (
-            partition by components.component_key
-            order by nodes.first_seen_at, nodes.identifier_priority, nodes.identifier_type, nodes.identifier_value
-        ) as age_rank
+        components.connected_key
     from nodes
     inner join components on nodes.identifier_key = components.identifier_key
+),
+
+anchor_keys as (
+    select
+        component_key,
+        {{ idr_min_by(
+            'identifier_key', ['first_seen_at', 'identifier_priority', 'identifier_type', 'identifier_value']
+        ) }} as anchor_key
+    from grouped
+    group by component_key
+),
+
+anchors as (
+    -- the oldest identifier of each group
+    select grouped.*
+    from grouped
+    inner join anchor_keys on grouped.identifier_key = anchor_keys.anchor_key
 ),
 
 {%- if is_incremental() %}
@@ -126,13 +120,12 @@ hashed_ids as (
         component_key,
         {{ idr_sql_string(var('idr_profile_id_prefix')) }}
         || substr({{ dbt.hash("identifier_type || ':' || identifier_value") }}, 1, 20) as profile_id
-    from grouped
-    where age_rank = 1
+    from anchors
 ),
 
 profile_ids as (
     select
-        grouped.component_key,
+        anchors.component_key,
         {%- if is_incremental() %}
         -- a new id never takes one still in use: when the hash of the oldest identifier already names
         -- another profile (its oldest identifier moved here in a split), the run id is mixed in
@@ -141,7 +134,7 @@ profile_ids as (
             case
                 when hashed_ids.profile_id in (select distinct previous.profile_id from {{ this }} as previous)
                     then {{ idr_sql_string(var('idr_profile_id_prefix')) }} || substr(
-                        {{ dbt.hash("grouped.identifier_type || ':' || grouped.identifier_value || ':"
+                        {{ dbt.hash("anchors.identifier_type || ':' || anchors.identifier_value || ':"
                                     ~ invocation_id ~ "'") }}, 1, 20
                     )
                 else hashed_ids.profile_id
@@ -149,15 +142,14 @@ profile_ids as (
         ) as profile_id
         {%- else %}
         {{ idr_sql_string(var('idr_profile_id_prefix')) }}
-        || substr({{ dbt.hash("grouped.identifier_type || ':' || grouped.identifier_value") }}, 1, 20) as profile_id
+        || substr({{ dbt.hash("anchors.identifier_type || ':' || anchors.identifier_value") }}, 1, 20) as profile_id
         {%- endif %}
-    from grouped
-    inner join hashed_ids on grouped.component_key = hashed_ids.component_key
+    from anchors
+    inner join hashed_ids on anchors.component_key = hashed_ids.component_key
     {%- if is_incremental() %}
     left join surviving_ids
-        on grouped.component_key = surviving_ids.component_key and surviving_ids.survivor_rank = 1
+        on anchors.component_key = surviving_ids.component_key and surviving_ids.survivor_rank = 1
     {%- endif %}
-    where grouped.age_rank = 1
 ),
 
 resolved as (

@@ -1,5 +1,6 @@
 """Random Segment event streams that exercise the identity rules: shared and placeholder ids,
-several emails with messy case and spacing, device ids by type, externalIds, aliases, ties in time.
+several emails with messy case and spacing, device ids by type, externalIds, aliases, ties in time,
+and crowds (many people, each with anonymous ids of their own, some logging in on shared kiosks).
 Each stream uses identifiers of its own (prefixed with the stream number), so that many streams can
 be resolved in one build and compared stream by stream."""
 
@@ -18,6 +19,14 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
     anonymous = [f"{tag}-anon-{i}" for i in range(rng.randint(1, 6))]
     emails = [f"{tag}.person{i}@example.com" for i in range(rng.choice([1, 2, 3, 7, 8]))]
     devices = [(rng.choice(["ios", "android", "iOS", "web"]), f"{tag}-dev-{i}") for i in range(rng.randint(1, 3))]
+    # a crowd: more people and events, each person with anonymous ids of their own, and kiosks
+    own_anonymous: dict[str, list[str]] = {}
+    kiosks: list[str] = []
+    if rng.random() < 0.2:
+        events *= 3
+        users = [f"{tag}-user-{i}" for i in range(rng.randint(4, 9))]
+        own_anonymous = {user: [f"{user}-anon-{j}" for j in range(rng.randint(1, 3))] for user in users}
+        kiosks = [f"{tag}-kiosk-{i}" for i in range(rng.randint(1, 2))]
 
     def maybe_placeholder(value: str) -> str:
         return rng.choice(PLACEHOLDERS) if rng.random() < 0.08 else value
@@ -36,9 +45,12 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
         offset_hours = rng.choice([0, 2, -5])
         stamp = (moment + timedelta(hours=offset_hours)).replace(tzinfo=None).isoformat()
         event["timestamp"] = stamp + ("Z" if offset_hours == 0 else f"{offset_hours:+03d}:00")
+        user = rng.choice(users)
         if rng.random() < 0.45 or call == "alias":
-            event["userId"] = maybe_placeholder(rng.choice(users))
-        if rng.random() < 0.8:
+            event["userId"] = maybe_placeholder(user)
+        if own_anonymous and rng.random() < 0.8:
+            event["anonymousId"] = rng.choice(kiosks) if rng.random() < 0.25 else rng.choice(own_anonymous[user])
+        elif rng.random() < 0.8:
             event["anonymousId"] = maybe_placeholder(rng.choice(anonymous))
         if "userId" not in event and "anonymousId" not in event and rng.random() < 0.9:
             event["anonymousId"] = rng.choice(anonymous)

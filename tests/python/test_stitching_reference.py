@@ -103,6 +103,8 @@ def test_the_generator_exercises_the_rules() -> None:
     for (_, value), profile_id in everything.profile_of_identifier.items():
         profiles_per_stream.setdefault(stream_of(value), set()).add(profile_id)
     assert sum(len(p) > 1 for p in profiles_per_stream.values()) > STREAMS // 10
+    # crowds: kiosks shared by four people or more, resolved in several rounds
+    assert sum(len(p) >= 4 for p in profiles_per_stream.values()) > STREAMS // 20
     assert everything.unidentified_events
     assert everything.rejected_events
     assert len(everything.refused_links) > STREAMS
