@@ -530,9 +530,9 @@
     one row per node that is not the smallest key of its component, node_key and label_key (that
     smallest key). `edges` holds identifier_a_key < identifier_b_key, without repeats.
 
-    Contraction rounds (a recursive CTE, one round per step). Each node hooks to the smallest key
-    among itself and its neighbours; hooks are followed four steps (two pointer jumps), and a node
-    whose fourth hook is a root (a node hooked to itself) moves to that root. The links are then
+    Contraction rounds (a recursive CTE, one round per step). Each node with a smaller neighbour
+    hooks to the smallest; hooks are followed four steps (two pointer jumps), and a node whose fourth
+    hook is a root (a node without a smaller neighbour) moves to that root. The links are then
     rewritten between the nodes' new places, and those inside one node dropped. Each round removes
     at least every neighbour of every root, and labels only move to smaller keys of the same
     component, so the rounds end with each component one node: its smallest key, which never
@@ -558,29 +558,31 @@
             ),
 
             hooks as materialized (
+                -- every node with a smaller neighbour, hooked to the smallest (links hold a < b)
                 select
-                    node_key,
-                    least(node_key, min(neighbour_key)) as parent_key
-                from (
-                    select identifier_a_key as node_key, identifier_b_key as neighbour_key from round_links
-                    union all
-                    select identifier_b_key as node_key, identifier_a_key as neighbour_key from round_links
-                ) as incidence
-                group by node_key
+                    identifier_b_key as node_key,
+                    min(identifier_a_key) as parent_key
+                from round_links
+                group by identifier_b_key
             ),
 
             second_hooks as materialized (
-                select hooks.node_key, parents.parent_key
+                select
+                    hooks.node_key,
+                    coalesce(parents.parent_key, hooks.parent_key) as parent_key
                 from hooks
-                inner join hooks as parents on hooks.parent_key = parents.node_key
+                left join hooks as parents on hooks.parent_key = parents.node_key
             ),
 
             moves as materialized (
-                select second_hooks.node_key, fourth_hooks.parent_key
+                -- the nodes whose fourth hook is a root (a node without a smaller neighbour)
+                select
+                    second_hooks.node_key,
+                    coalesce(fourth_hooks.parent_key, second_hooks.parent_key) as parent_key
                 from second_hooks
-                inner join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
-                inner join hooks as roots on fourth_hooks.parent_key = roots.node_key
-                where roots.parent_key = roots.node_key and second_hooks.node_key <> fourth_hooks.parent_key
+                left join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
+                left join hooks as hooked on coalesce(fourth_hooks.parent_key, second_hooks.parent_key) = hooked.node_key
+                where hooked.node_key is null
             ),
 
             moved_links as (
