@@ -1,16 +1,18 @@
 # The two entry points a new user needs:
 #   make demo   set everything up, build the demo warehouse (warehouse/identity.duckdb)
-#   make test   set everything up, run lint, dbt build (data + unit tests) and pytest
+#   make test   set everything up, run lint, dbt build (data + unit tests), pytest, and the same project
+#               on Spark against DuckDB (test-spark)
 # and, for measuring: make benchmark EVENTS=1000000 [FORMAT=parquet] (see README, "Performance")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-requirements
 BENCHMARK_STAMP := $(VENV)/.installed-benchmark-requirements
+SPARK_STAMP := $(VENV)/.installed-spark-requirements
 EVENTS ?= 1000000
 FORMAT ?= ndjson
 
-.PHONY: setup demo test lint dbt-build pytest benchmark clean
+.PHONY: setup spark-setup demo test lint dbt-build pytest test-spark benchmark clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -23,6 +25,13 @@ setup: $(STAMP)
 $(BENCHMARK_STAMP): $(STAMP) requirements-benchmark.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-benchmark.lock
 	touch $(BENCHMARK_STAMP)
+
+# The optional Spark target (dbt-spark, pyspark; needs Java 17).
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	touch $(SPARK_STAMP)
+
+spark-setup: $(SPARK_STAMP)
 
 demo: setup
 	$(BIN)/python scripts/idr.py run
@@ -41,7 +50,11 @@ dbt-build: setup
 pytest: setup
 	$(BIN)/python -m pytest
 
-test: lint dbt-build pytest
+# The demo on Spark and on DuckDB must give the same profiles (tests/spark).
+test-spark: spark-setup
+	$(BIN)/python -m pytest tests/spark
+
+test: lint dbt-build pytest test-spark
 
 benchmark: $(BENCHMARK_STAMP)
 	$(BIN)/python scripts/benchmark.py --events $(EVENTS) --format $(FORMAT)

@@ -4,16 +4,8 @@
 
 -- The DuckDB version uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
 -- sqlfluff:ignore:parsing
-with identifiers_keyed as (
-    select * from {{ ref('int_identifiers_keyed') }}
-),
-
-identity_edges as (
-    select * from {{ ref('int_identity_edges_aggregated') }}
-),
-
-components as (
-    {{ idr_stitch_identity_graph('identifiers_keyed', 'identity_edges') }}
+with components as (
+    {{ idr_stitch_identity_graph(ref('int_identifiers_keyed'), ref('int_identity_edges_aggregated')) }}
 ),
 
 final as (

@@ -27,9 +27,12 @@
 
 {#- Stitching of this project's identity graph: the identity_stitch macro over `nodes`
     (int_identifiers_keyed rows) and `edges` (int_identity_edges_aggregated rows), links ordered as the
-    README's rule says (see "Merge protection") and cut after every priority but the last. -#}
+    README's rule says (see "Merge protection") and cut after every priority but the last. The links
+    are a subquery (computed where they are read: stored, they would carry every identifier's type
+    and value); on engines that stitch in a loop of statements (Spark), both arguments are relations. -#}
 {% macro idr_stitch_identity_graph(nodes, edges) -%}
-    with links as {{ idr_not_materialized() }} (
+    {%- set links -%}
+    (
         select
             edges.identifier_a_key,
             edges.identifier_b_key,
@@ -44,11 +47,11 @@
         inner join {{ nodes }} as trusted_nodes on edges.trusted_identifier_key = trusted_nodes.identifier_key
         inner join {{ nodes }} as other_nodes on edges.other_identifier_key = other_nodes.identifier_key
     )
-
+    {%- endset %}
     select * from (
         {{ identity_stitch(
             nodes,
-            'links',
+            links,
             link_order=[
                 'link_tier', 'stronger_priority', 'first_seen_at',
                 'trusted_type', 'trusted_value', 'other_type', 'other_value',
@@ -186,6 +189,7 @@
     rows of the model that no longer match a row of `reference` on the (model column, reference column)
     pairs, such as the rows of a group whose new version has no rows at all. -#}
 {% macro idr_delete_orphaned_rows(reference, column_pairs) -%}
+    {%- if idr_incremental() == 'incremental' %}
     delete from {{ this }} as orphaned
     where not exists (
         select 1
@@ -195,4 +199,5 @@
             {{ 'and ' if not loop.first }}kept.{{ reference_column }} = orphaned.{{ own_column }}
             {%- endfor %}
     )
+    {%- endif %}
 {%- endmacro %}

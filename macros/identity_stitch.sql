@@ -19,10 +19,12 @@
 {%- endmacro %}
 
 {% macro default__identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}
+    {%- if execute %}
     {{ exceptions.raise_compiler_error(
         "identity_stitch has no implementation for the '" ~ adapter.type() ~ "' adapter yet; "
         ~ "add a " ~ adapter.type() ~ "__identity_stitch macro (see macros/identity_stitch.sql)"
     ) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- DuckDB, in three steps.
@@ -137,6 +139,7 @@
     premerged as materialized (
         select
             cut_0_groups.identifier_key,
+            {%- if tier_cuts %}
             case
                 {%- for cut in tier_cuts | reverse %}
                 {%- set index = tier_cuts | length - loop.index0 %}
@@ -144,6 +147,9 @@
                 {%- endfor %}
                 else cut_0_groups.identifier_key
             end as group_key
+            {%- else %}
+            cut_0_groups.identifier_key as group_key
+            {%- endif %}
         from cut_0_groups
         {%- for cut in tier_cuts %}
         inner join cut_{{ loop.index }}_groups on cut_0_groups.identifier_key = cut_{{ loop.index }}_groups.identifier_key
@@ -185,223 +191,7 @@
         select * from round_seed
         union all
         (
-            with state as materialized (
-                select * from rounds
-            ),
-
-            live_links as materialized (
-                select label_a, label_b, link_rank from state where row_kind = 'link'
-            ),
-
-            group_counts as materialized (
-                select
-                    label_a as label,
-                    identifier_type,
-                    limit_window_start_at,
-                    identifier_limit,
-                    identifier_count
-                from state
-                where row_kind = 'count'
-            ),
-
-            link_counts as (
-                select
-                    link_rank,
-                    identifier_type,
-                    limit_window_start_at,
-                    identifier_limit,
-                    sum(identifier_count) as identifier_count
-                from (
-                    select
-                        live_links.link_rank,
-                        group_counts.identifier_type,
-                        group_counts.limit_window_start_at,
-                        group_counts.identifier_limit,
-                        group_counts.identifier_count
-                    from live_links inner join group_counts on live_links.label_a = group_counts.label
-                    union all
-                    select
-                        live_links.link_rank,
-                        group_counts.identifier_type,
-                        group_counts.limit_window_start_at,
-                        group_counts.identifier_limit,
-                        group_counts.identifier_count
-                    from live_links inner join group_counts on live_links.label_b = group_counts.label
-                ) as both_groups
-                group by all
-            ),
-
-            refused_links as (
-                select distinct link_rank from link_counts where identifier_count > identifier_limit
-            ),
-
-            candidate_links as materialized (
-                select * from live_links
-                where link_rank not in (select refused_links.link_rank from refused_links)
-            ),
-
-            incidence as materialized (
-                select link_rank, label_a as group_label, label_b as neighbour_label from candidate_links
-                union all
-                select link_rank, label_b as group_label, label_a as neighbour_label from candidate_links
-            ),
-
-            group_fronts as materialized (
-                select
-                    group_label,
-                    min(link_rank) as first_rank,
-                    count(distinct neighbour_label) as neighbour_count
-                from incidence
-                group by group_label
-            ),
-
-            mutual_links as materialized (
-                select candidate_links.*
-                from candidate_links
-                inner join group_fronts as fronts_a
-                    on candidate_links.label_a = fronts_a.group_label and candidate_links.link_rank = fronts_a.first_rank
-                inner join group_fronts as fronts_b
-                    on candidate_links.label_b = fronts_b.group_label and candidate_links.link_rank = fronts_b.first_rank
-            ),
-
-            hub_links as materialized (
-                select
-                    incidence.group_label as hub_label,
-                    incidence.neighbour_label as satellite_label,
-                    incidence.link_rank,
-                    group_fronts.neighbour_count = 1 as is_satellite
-                from incidence
-                inner join group_fronts on incidence.neighbour_label = group_fronts.group_label
-            ),
-
-            hub_stops as (
-                select hub_label, min(link_rank) as stop_rank
-                from hub_links
-                where not is_satellite
-                group by hub_label
-            ),
-
-            star_links as materialized (
-                select hub_links.hub_label, hub_links.satellite_label, min(hub_links.link_rank) as link_rank
-                from hub_links
-                left join hub_stops on hub_links.hub_label = hub_stops.hub_label
-                where hub_links.is_satellite and (hub_stops.stop_rank is null or hub_links.link_rank < hub_stops.stop_rank)
-                group by hub_links.hub_label, hub_links.satellite_label
-            ),
-
-            star_running_counts as (
-                select
-                    star_links.hub_label,
-                    star_links.link_rank,
-                    group_counts.identifier_type,
-                    group_counts.limit_window_start_at,
-                    group_counts.identifier_limit,
-                    sum(group_counts.identifier_count) over (
-                        partition by star_links.hub_label, group_counts.identifier_type, group_counts.limit_window_start_at
-                        order by star_links.link_rank
-                        rows between unbounded preceding and current row
-                    ) as satellites_count
-                from star_links
-                inner join group_counts on star_links.satellite_label = group_counts.label
-            ),
-
-            star_breaks as materialized (
-                select running.hub_label, min(running.link_rank) as break_rank
-                from star_running_counts as running
-                left join group_counts as hub_counts
-                    on
-                        running.hub_label = hub_counts.label
-                        and running.identifier_type = hub_counts.identifier_type
-                        and running.limit_window_start_at is not distinct from hub_counts.limit_window_start_at
-                where running.satellites_count + coalesce(hub_counts.identifier_count, 0) > running.identifier_limit
-                group by running.hub_label
-            ),
-
-            star_merges as materialized (
-                select star_links.*
-                from star_links
-                left join star_breaks on star_links.hub_label = star_breaks.hub_label
-                where star_breaks.break_rank is null or star_links.link_rank < star_breaks.break_rank
-            ),
-
-            merge_pairs as materialized (
-                select label_a as group_label, label_b as partner_label from mutual_links
-                union all
-                select label_b as group_label, label_a as partner_label from mutual_links
-                union all
-                select hub_label as group_label, satellite_label as partner_label from star_merges
-                union all
-                select satellite_label as group_label, hub_label as partner_label from star_merges
-            ),
-
-            first_hop as materialized (
-                select group_label, least(group_label, min(partner_label)) as merged_label
-                from merge_pairs
-                group by group_label
-            ),
-
-            new_labels as materialized (
-                select first_hop.group_label, least(first_hop.merged_label, min(partner_hop.merged_label)) as merged_label
-                from first_hop
-                inner join merge_pairs on first_hop.group_label = merge_pairs.group_label
-                inner join first_hop as partner_hop on merge_pairs.partner_label = partner_hop.group_label
-                group by first_hop.group_label, first_hop.merged_label
-                having least(first_hop.merged_label, min(partner_hop.merged_label)) <> first_hop.group_label
-            ),
-
-            decided_links as (
-                select link_rank from mutual_links
-                union all
-                select link_rank from star_merges
-                union all
-                select break_rank as link_rank from star_breaks
-            ),
-
-            -- the links still pending, between the groups as they are now; of several links between
-            -- the same two groups only the first matters (the later ones follow its fate)
-            next_links as materialized (
-                select
-                    least(moved.label_a, moved.label_b) as label_a,
-                    greatest(moved.label_a, moved.label_b) as label_b,
-                    min(moved.link_rank) as link_rank
-                from (
-                    select
-                        coalesce(new_labels_a.merged_label, candidate_links.label_a) as label_a,
-                        coalesce(new_labels_b.merged_label, candidate_links.label_b) as label_b,
-                        candidate_links.link_rank
-                    from candidate_links
-                    left join new_labels as new_labels_a on candidate_links.label_a = new_labels_a.group_label
-                    left join new_labels as new_labels_b on candidate_links.label_b = new_labels_b.group_label
-                    where candidate_links.link_rank not in (select decided_links.link_rank from decided_links)
-                ) as moved
-                where moved.label_a <> moved.label_b
-                group by all
-            ),
-
-            next_counts as (
-                select
-                    coalesce(new_labels.merged_label, group_counts.label) as label,
-                    group_counts.identifier_type,
-                    group_counts.limit_window_start_at,
-                    group_counts.identifier_limit,
-                    sum(group_counts.identifier_count) as identifier_count
-                from group_counts
-                left join new_labels on group_counts.label = new_labels.group_label
-                group by all
-            )
-
-            {{ idr_stitch_round_rows('next_links', 'next_counts') }}
-            union all
-            select
-                'merge' as row_kind,
-                group_label as label_a,
-                merged_label as label_b,
-                cast(null as bigint) as link_rank,
-                cast(null as varchar) as identifier_type,
-                cast(null as timestamp) as limit_window_start_at,
-                cast(null as integer) as identifier_limit,
-                cast(null as bigint) as identifier_count
-            from new_labels
+            {{ idr_stitch_round('rounds') }}
         )
     ),
 
@@ -437,6 +227,240 @@
 {%- endmacro %}
 
 
+{#- One round of the merge-protection rounds of identity_stitch: from `state` (the pending links and
+    the limit counts of the groups they join, as idr_stitch_round_rows writes them) to the next state,
+    plus a 'merge' row (label_a: the group, label_b: its new label) for every group merged. DuckDB runs
+    it in a recursive CTE, Spark in a loop (identity_stitch). -#}
+{% macro idr_stitch_round(state) -%}
+    {{ idr_steps_as_query(idr_stitch_round_steps(state)) }}
+{%- endmacro %}
+
+{% macro idr_stitch_round_steps(state) -%}
+    {%- set steps = [] -%}
+    {%- set sql %}
+    select * from {{ state }}
+    {%- endset %}
+    {%- do steps.append({'name': 'state', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select label_a, label_b, link_rank from state where row_kind = 'link'
+    {%- endset %}
+    {%- do steps.append({'name': 'live_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        label_a as label,
+        identifier_type,
+        limit_window_start_at,
+        identifier_limit,
+        identifier_count
+    from state
+    where row_kind = 'count'
+    {%- endset %}
+    {%- do steps.append({'name': 'group_counts', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        link_rank,
+        identifier_type,
+        limit_window_start_at,
+        identifier_limit,
+        sum(identifier_count) as identifier_count
+    from (
+        select
+            live_links.link_rank,
+            group_counts.identifier_type,
+            group_counts.limit_window_start_at,
+            group_counts.identifier_limit,
+            group_counts.identifier_count
+        from live_links inner join group_counts on live_links.label_a = group_counts.label
+        union all
+        select
+            live_links.link_rank,
+            group_counts.identifier_type,
+            group_counts.limit_window_start_at,
+            group_counts.identifier_limit,
+            group_counts.identifier_count
+        from live_links inner join group_counts on live_links.label_b = group_counts.label
+    ) as both_groups
+    group by all
+    {%- endset %}
+    {%- do steps.append({'name': 'link_counts', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select distinct link_rank from link_counts where identifier_count > identifier_limit
+    {%- endset %}
+    {%- do steps.append({'name': 'refused_links', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select * from live_links
+    where link_rank not in (select refused_links.link_rank from refused_links)
+    {%- endset %}
+    {%- do steps.append({'name': 'candidate_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select link_rank, label_a as group_label, label_b as neighbour_label from candidate_links
+    union all
+    select link_rank, label_b as group_label, label_a as neighbour_label from candidate_links
+    {%- endset %}
+    {%- do steps.append({'name': 'incidence', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        group_label,
+        min(link_rank) as first_rank,
+        count(distinct neighbour_label) as neighbour_count
+    from incidence
+    group by group_label
+    {%- endset %}
+    {%- do steps.append({'name': 'group_fronts', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select candidate_links.*
+    from candidate_links
+    inner join group_fronts as fronts_a
+        on candidate_links.label_a = fronts_a.group_label and candidate_links.link_rank = fronts_a.first_rank
+    inner join group_fronts as fronts_b
+        on candidate_links.label_b = fronts_b.group_label and candidate_links.link_rank = fronts_b.first_rank
+    {%- endset %}
+    {%- do steps.append({'name': 'mutual_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        incidence.group_label as hub_label,
+        incidence.neighbour_label as satellite_label,
+        incidence.link_rank,
+        group_fronts.neighbour_count = 1 as is_satellite
+    from incidence
+    inner join group_fronts on incidence.neighbour_label = group_fronts.group_label
+    {%- endset %}
+    {%- do steps.append({'name': 'hub_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select hub_label, min(link_rank) as stop_rank
+    from hub_links
+    where not is_satellite
+    group by hub_label
+    {%- endset %}
+    {%- do steps.append({'name': 'hub_stops', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select hub_links.hub_label, hub_links.satellite_label, min(hub_links.link_rank) as link_rank
+    from hub_links
+    left join hub_stops on hub_links.hub_label = hub_stops.hub_label
+    where hub_links.is_satellite and (hub_stops.stop_rank is null or hub_links.link_rank < hub_stops.stop_rank)
+    group by hub_links.hub_label, hub_links.satellite_label
+    {%- endset %}
+    {%- do steps.append({'name': 'star_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        star_links.hub_label,
+        star_links.link_rank,
+        group_counts.identifier_type,
+        group_counts.limit_window_start_at,
+        group_counts.identifier_limit,
+        sum(group_counts.identifier_count) over (
+            partition by star_links.hub_label, group_counts.identifier_type, group_counts.limit_window_start_at
+            order by star_links.link_rank
+            rows between unbounded preceding and current row
+        ) as satellites_count
+    from star_links
+    inner join group_counts on star_links.satellite_label = group_counts.label
+    {%- endset %}
+    {%- do steps.append({'name': 'star_running_counts', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select running.hub_label, min(running.link_rank) as break_rank
+    from star_running_counts as running
+    left join group_counts as hub_counts
+        on
+            running.hub_label = hub_counts.label
+            and running.identifier_type = hub_counts.identifier_type
+            and running.limit_window_start_at is not distinct from hub_counts.limit_window_start_at
+    where running.satellites_count + coalesce(hub_counts.identifier_count, 0) > running.identifier_limit
+    group by running.hub_label
+    {%- endset %}
+    {%- do steps.append({'name': 'star_breaks', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select star_links.*
+    from star_links
+    left join star_breaks on star_links.hub_label = star_breaks.hub_label
+    where star_breaks.break_rank is null or star_links.link_rank < star_breaks.break_rank
+    {%- endset %}
+    {%- do steps.append({'name': 'star_merges', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select label_a as group_label, label_b as partner_label from mutual_links
+    union all
+    select label_b as group_label, label_a as partner_label from mutual_links
+    union all
+    select hub_label as group_label, satellite_label as partner_label from star_merges
+    union all
+    select satellite_label as group_label, hub_label as partner_label from star_merges
+    {%- endset %}
+    {%- do steps.append({'name': 'merge_pairs', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select group_label, least(group_label, min(partner_label)) as merged_label
+    from merge_pairs
+    group by group_label
+    {%- endset %}
+    {%- do steps.append({'name': 'first_hop', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select first_hop.group_label, least(first_hop.merged_label, min(partner_hop.merged_label)) as merged_label
+    from first_hop
+    inner join merge_pairs on first_hop.group_label = merge_pairs.group_label
+    inner join first_hop as partner_hop on merge_pairs.partner_label = partner_hop.group_label
+    group by first_hop.group_label, first_hop.merged_label
+    having least(first_hop.merged_label, min(partner_hop.merged_label)) <> first_hop.group_label
+    {%- endset %}
+    {%- do steps.append({'name': 'new_labels', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select link_rank from mutual_links
+    union all
+    select link_rank from star_merges
+    union all
+    select break_rank as link_rank from star_breaks
+    {%- endset %}
+    {%- do steps.append({'name': 'decided_links', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+-- the links still pending, between the groups as they are now; of several links between
+-- the same two groups only the first matters (the later ones follow its fate)
+    select
+        least(moved.label_a, moved.label_b) as label_a,
+        greatest(moved.label_a, moved.label_b) as label_b,
+        min(moved.link_rank) as link_rank
+    from (
+        select
+            coalesce(new_labels_a.merged_label, candidate_links.label_a) as label_a,
+            coalesce(new_labels_b.merged_label, candidate_links.label_b) as label_b,
+            candidate_links.link_rank
+        from candidate_links
+        left join new_labels as new_labels_a on candidate_links.label_a = new_labels_a.group_label
+        left join new_labels as new_labels_b on candidate_links.label_b = new_labels_b.group_label
+        where candidate_links.link_rank not in (select decided_links.link_rank from decided_links)
+    ) as moved
+    where moved.label_a <> moved.label_b
+    group by all
+    {%- endset %}
+    {%- do steps.append({'name': 'next_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        coalesce(new_labels.merged_label, group_counts.label) as label,
+        group_counts.identifier_type,
+        group_counts.limit_window_start_at,
+        group_counts.identifier_limit,
+        sum(group_counts.identifier_count) as identifier_count
+    from group_counts
+    left join new_labels on group_counts.label = new_labels.group_label
+    group by all
+    {%- endset %}
+    {%- do steps.append({'name': 'next_counts', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    {{ idr_stitch_round_rows('next_links', 'next_counts') }}
+    union all
+    select
+        'merge' as row_kind,
+        group_label as label_a,
+        merged_label as label_b,
+        cast(null as bigint) as link_rank,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_timestamp() }}) as limit_window_start_at,
+        cast(null as {{ dbt.type_int() }}) as identifier_limit,
+        cast(null as bigint) as identifier_count
+    from new_labels
+    {%- endset %}
+    {%- do steps.append({'name': none, 'sql': sql, 'materialized': false}) -%}
+    {{ return(steps) }}
+{%- endmacro %}
+
+
 {#- The state a round of duckdb__identity_stitch hands to the next: the pending links (label_a,
     label_b, link_rank) and the limit counts (label, identifier_type, limit_window_start_at,
     identifier_limit, identifier_count) of the groups they join. -#}
@@ -446,9 +470,9 @@
         label_a,
         label_b,
         link_rank,
-        cast(null as varchar) as identifier_type,
-        cast(null as timestamp) as limit_window_start_at,
-        cast(null as integer) as identifier_limit,
+        cast(null as {{ dbt.type_string() }}) as identifier_type,
+        cast(null as {{ dbt.type_timestamp() }}) as limit_window_start_at,
+        cast(null as {{ dbt.type_int() }}) as identifier_limit,
         cast(null as bigint) as identifier_count
     from {{ links }}
     union all
@@ -548,78 +572,7 @@
         from {{ edges }}
         union all
         (
-            with round_links as materialized (
-                select
-                    round_number,
-                    node_key as identifier_a_key,
-                    target_key as identifier_b_key
-                from contraction
-                where row_kind = 'link'
-            ),
-
-            hooks as materialized (
-                -- every node with a smaller neighbour, hooked to the smallest (links hold a < b)
-                select
-                    identifier_b_key as node_key,
-                    min(identifier_a_key) as parent_key
-                from round_links
-                group by identifier_b_key
-            ),
-
-            second_hooks as materialized (
-                select
-                    hooks.node_key,
-                    coalesce(parents.parent_key, hooks.parent_key) as parent_key
-                from hooks
-                left join hooks as parents on hooks.parent_key = parents.node_key
-            ),
-
-            moves as materialized (
-                -- the nodes whose fourth hook is a root (a node without a smaller neighbour)
-                select
-                    second_hooks.node_key,
-                    coalesce(fourth_hooks.parent_key, second_hooks.parent_key) as parent_key
-                from second_hooks
-                left join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
-                left join hooks as hooked on coalesce(fourth_hooks.parent_key, second_hooks.parent_key) = hooked.node_key
-                where hooked.node_key is null
-            ),
-
-            moved_links as (
-                select distinct
-                    least(
-                        coalesce(moves_a.parent_key, round_links.identifier_a_key),
-                        coalesce(moves_b.parent_key, round_links.identifier_b_key)
-                    ) as identifier_a_key,
-                    greatest(
-                        coalesce(moves_a.parent_key, round_links.identifier_a_key),
-                        coalesce(moves_b.parent_key, round_links.identifier_b_key)
-                    ) as identifier_b_key
-                from round_links
-                left join moves as moves_a on round_links.identifier_a_key = moves_a.node_key
-                left join moves as moves_b on round_links.identifier_b_key = moves_b.node_key
-            ),
-
-            round_number as (
-                select max(round_number) + 1 as round_number from round_links
-            )
-
-            select
-                round_number.round_number,
-                'move' as row_kind,
-                moves.node_key,
-                moves.parent_key as target_key
-            from moves
-            cross join round_number
-            union all
-            select
-                round_number.round_number,
-                'link' as row_kind,
-                moved_links.identifier_a_key as node_key,
-                moved_links.identifier_b_key as target_key
-            from moved_links
-            cross join round_number
-            where moved_links.identifier_a_key <> moved_links.identifier_b_key
+            {{ idr_contraction_round('contraction') }}
         )
     ),
 
@@ -641,4 +594,106 @@
         node_key,
         label_key
     from resolved
+{%- endmacro %}
+
+
+{#- One contraction round of idr_duckdb_component_moves (and of the Spark loop): from the 'link' rows
+    of `contraction` (round_number, row_kind, node_key, target_key) to this round's 'move' rows and the
+    links between the nodes' new places. -#}
+{% macro idr_contraction_round(contraction) -%}
+    {{ idr_steps_as_query(idr_contraction_round_steps(contraction)) }}
+{%- endmacro %}
+
+{% macro idr_contraction_round_steps(contraction) -%}
+    {%- set steps = [] -%}
+    {%- set sql %}
+    select
+        round_number,
+        node_key as identifier_a_key,
+        target_key as identifier_b_key
+    from {{ contraction }}
+    where row_kind = 'link'
+    {%- endset %}
+    {%- do steps.append({'name': 'round_links', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    -- every node with a smaller neighbour, hooked to the smallest (links hold a < b)
+    select
+        identifier_b_key as node_key,
+        min(identifier_a_key) as parent_key
+    from round_links
+    group by identifier_b_key
+    {%- endset %}
+    {%- do steps.append({'name': 'hooks', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select
+        hooks.node_key,
+        coalesce(parents.parent_key, hooks.parent_key) as parent_key
+    from hooks
+    left join hooks as parents on hooks.parent_key = parents.node_key
+    {%- endset %}
+    {%- do steps.append({'name': 'second_hooks', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    -- the nodes whose fourth hook is a root (a node without a smaller neighbour)
+    select
+        second_hooks.node_key,
+        coalesce(fourth_hooks.parent_key, second_hooks.parent_key) as parent_key
+    from second_hooks
+    left join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
+    left join hooks as hooked on coalesce(fourth_hooks.parent_key, second_hooks.parent_key) = hooked.node_key
+    where hooked.node_key is null
+    {%- endset %}
+    {%- do steps.append({'name': 'moves', 'sql': sql, 'materialized': true}) -%}
+    {%- set sql %}
+    select distinct
+        least(
+            coalesce(moves_a.parent_key, round_links.identifier_a_key),
+            coalesce(moves_b.parent_key, round_links.identifier_b_key)
+        ) as identifier_a_key,
+        greatest(
+            coalesce(moves_a.parent_key, round_links.identifier_a_key),
+            coalesce(moves_b.parent_key, round_links.identifier_b_key)
+        ) as identifier_b_key
+    from round_links
+    left join moves as moves_a on round_links.identifier_a_key = moves_a.node_key
+    left join moves as moves_b on round_links.identifier_b_key = moves_b.node_key
+    {%- endset %}
+    {%- do steps.append({'name': 'moved_links', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select max(round_number) + 1 as round_number from round_links
+    {%- endset %}
+    {%- do steps.append({'name': 'round_number', 'sql': sql, 'materialized': false}) -%}
+    {%- set sql %}
+    select
+        round_number.round_number,
+        'move' as row_kind,
+        moves.node_key,
+        moves.parent_key as target_key
+    from moves
+    cross join round_number
+    union all
+    select
+        round_number.round_number,
+        'link' as row_kind,
+        moved_links.identifier_a_key as node_key,
+        moved_links.identifier_b_key as target_key
+    from moved_links
+    cross join round_number
+    where moved_links.identifier_a_key <> moved_links.identifier_b_key
+    {%- endset %}
+    {%- do steps.append({'name': none, 'sql': sql, 'materialized': false}) -%}
+    {{ return(steps) }}
+{%- endmacro %}
+
+
+{#- A query from steps (a list of {name, sql, materialized}; the last step, without a name, is the
+    final select): the steps before it as CTEs, stored (`materialized`) where the step says so. -#}
+{% macro idr_steps_as_query(steps) -%}
+    with
+    {%- for step in steps[:-1] %}
+    {{ step.name }} as {{ idr_materialized() if step.materialized }} (
+        {{ step.sql | indent(8) }}
+    ){{ ',' if not loop.last }}
+    {%- endfor %}
+
+    {{ steps[-1].sql }}
 {%- endmacro %}

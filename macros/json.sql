@@ -14,6 +14,15 @@
     json_extract_string({{ json_expr }}, '{{ idr_json_path(path) }}')
 {%- endmacro %}
 
+{% macro spark__idr_json_extract(json_expr, path) -%}
+    {%- if path -%}
+        get_json_object({{ json_expr }}, '{{ idr_json_path(path) }}')
+    {%- else -%}
+        {#- get_json_object gives the text 'null' for a JSON null at the root -#}
+        case when not is_variant_null(try_parse_json({{ json_expr }})) then get_json_object({{ json_expr }}, '$') end
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro idr_json_path(path) -%}
     ${% for key in path %}.{{ key }}{% endfor %}
 {%- endmacro %}
@@ -29,6 +38,10 @@
 
 {% macro duckdb__idr_is_json_object(text_expr) -%}
     coalesce(case when json_valid({{ text_expr }}) then json_type({{ text_expr }}) = 'OBJECT' end, false)
+{%- endmacro %}
+
+{% macro spark__idr_is_json_object(text_expr) -%}
+    coalesce(schema_of_variant(try_parse_json({{ text_expr }})) like 'OBJECT%', false)
 {%- endmacro %}
 
 {#- A JSON object text built from (key, expression) pairs; null when there are no pairs. -#}
@@ -52,7 +65,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Aggregate: a JSON object text from key and value columns (keys must not be null). -#}
+{% macro spark__idr_json_object(pairs) -%}
+    {%- if pairs | length == 0 -%}
+        cast(null as string)
+    {%- else -%}
+        to_json(
+            named_struct({% for key, expr in pairs %}'{{ key }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %}),
+            map('ignoreNullFields', 'false')
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Aggregate: a JSON object text from key and value columns (keys must not be null), keys in order. -#}
 {% macro idr_json_group_object(key_expr, value_expr) -%}
     {{ return(adapter.dispatch('idr_json_group_object', 'identity_resolution')(key_expr, value_expr)) }}
 {%- endmacro %}
@@ -62,7 +86,11 @@
 {%- endmacro %}
 
 {% macro duckdb__idr_json_group_object(key_expr, value_expr) -%}
-    cast(json_group_object({{ key_expr }}, {{ value_expr }}) as varchar)
+    cast(to_json(map(list({{ key_expr }} order by {{ key_expr }}), list({{ value_expr }} order by {{ key_expr }}))) as varchar)
+{%- endmacro %}
+
+{% macro spark__idr_json_group_object(key_expr, value_expr) -%}
+    to_json(map_from_entries(array_sort(collect_list(struct({{ key_expr }}, {{ value_expr }})))))
 {%- endmacro %}
 
 {#- One row per entry of a JSON object or array column: the given columns of `relation`, then
@@ -89,4 +117,13 @@
     from {{ relation }} as source_rows,
         json_each(source_rows.{{ json_column }}) as entries
     where json_type(source_rows.{{ json_column }}) in ('OBJECT', 'ARRAY')
+{%- endmacro %}
+
+{% macro spark__idr_json_entries(relation, columns, json_column) -%}
+    select
+        {% for column in columns %}source_rows.{{ column }},
+        {% endfor %}coalesce(entries.key, cast(entries.pos as string)) as entry_key,
+        to_json(entries.value) as entry_json
+    from {{ relation }} as source_rows,
+        lateral variant_explode(try_parse_json(source_rows.{{ json_column }})) as entries
 {%- endmacro %}

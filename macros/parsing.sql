@@ -12,6 +12,11 @@
     timezone('UTC', try_cast({{ text_expr }} as timestamptz))
 {%- endmacro %}
 
+{% macro spark__idr_parse_timestamp(text_expr) -%}
+    {#- the session time zone is UTC (profiles.yml): an offset is applied, no offset means UTC -#}
+    try_cast({{ text_expr }} as timestamp)
+{%- endmacro %}
+
 {#- True when the text matches the regular expression anywhere. -#}
 {% macro idr_regex_matches(text_expr, pattern) -%}
     {{ return(adapter.dispatch('idr_regex_matches', 'identity_resolution')(text_expr, pattern)) }}
@@ -50,4 +55,31 @@
 
 {% macro duckdb__idr_not_materialized() -%}
     not materialized
+{%- endmacro %}
+
+{#- The materialization of the incremental models: incremental where the engine can delete and
+    insert rows by key (DuckDB), a table rebuilt on every run elsewhere (Spark's parquet tables). -#}
+{% macro idr_incremental() -%}
+    {{ return(adapter.dispatch('idr_incremental', 'identity_resolution')()) }}
+{%- endmacro %}
+
+{% macro default__idr_incremental() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__idr_incremental() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#- Placed after `as` in a CTE that a query reads more than once and that is cheaper to store than to
+    compute again (`materialized` in DuckDB; nothing elsewhere). -#}
+{% macro idr_materialized() -%}
+    {{ return(adapter.dispatch('idr_materialized', 'identity_resolution')()) }}
+{%- endmacro %}
+
+{% macro default__idr_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__idr_materialized() -%}
+    materialized
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- The usable identifiers of every accepted event by integer key: the join the links and the event
     assignment both start from. Incremental: a run adds the rows of its new events. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with identifiers as (
     select * from {{ ref('int_identifiers_extracted') }}

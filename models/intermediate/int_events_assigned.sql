@@ -4,7 +4,7 @@
     identifiers only), so a run assigns its new events and re-assigns the events whose deciding
     identifier moved to another profile since this model last ran; it writes only the assignments
     that changed, so downstream models see exactly the events whose profile changed. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='message_id') }}
 
 with event_identifiers as (
     select * from {{ ref('int_event_identifiers') }}

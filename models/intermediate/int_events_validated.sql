@@ -3,7 +3,7 @@
     earlier run stays; within one run the first copy received (then loaded) is kept.
     Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
     has not seen, tagged with the run's batch_started_at. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 
 {%- set staging_models = ['stg_landing__raw_events'] -%}

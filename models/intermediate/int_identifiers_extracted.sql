@@ -5,7 +5,7 @@
 {%- do lowercase_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
 
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with events as (
     -- on an incremental run, the accepted events this run added

@@ -4,7 +4,7 @@
     earlier row, which keeps its key; new identifiers get keys after the largest) and tags them with
     the run's batch_started_at. -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key=['identifier_type', 'identifier_value'],
 ) }}

@@ -11,16 +11,12 @@
     written, tagged with the run's batch_started_at, so downstream models see only what changed. profile_changed_at says when an
     identifier last moved to another profile (or appeared) and previous_profile_id where it was
     before: downstream models re-assign only the events of identifiers that moved. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='identifier_key') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='identifier_key') }}
 
 -- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
 -- sqlfluff:ignore:parsing
 with identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
-),
-
-identity_edges as (
-    select * from {{ ref('int_identity_edges_aggregated') }}
 ),
 
 affected_keys as (
@@ -48,7 +44,11 @@ nodes as (
 ),
 
 components as (
-    {{ idr_stitch_identity_graph('nodes', 'identity_edges') }}
+    {#- a full build stitches every identifier: the relations themselves, which engines that stitch in
+        a loop of statements (Spark) need -#}
+    {{ idr_stitch_identity_graph(
+        'nodes' if is_incremental() else ref('int_identifiers_keyed'), ref('int_identity_edges_aggregated')
+    ) }}
 ),
 
 grouped as (

@@ -3,7 +3,7 @@
     trusted (lower priority number, then type, then value) — what merge protection orders links by.
     Incremental: a run recomputes the pairs its new events carry, merging with the earlier row. -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key=['identifier_a_key', 'identifier_b_key'],
 ) }}

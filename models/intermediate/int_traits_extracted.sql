@@ -1,6 +1,6 @@
 {#- Every trait value an accepted event carries: the `traits` of identify calls and the
     `context.traits` of any call. JSON nulls are skipped. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with events as (
     -- on an incremental run, the accepted events this run added

@@ -5,7 +5,7 @@
     new or seen-again ends; a link whose end changed profile may have become or stopped being
     refused); links never disappear. -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key=['identifier_a_type', 'identifier_a_value', 'identifier_b_type', 'identifier_b_value'],
 ) }}

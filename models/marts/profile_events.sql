@@ -3,7 +3,7 @@
     last run) and events that moved to another profile (taken from the timeline itself). Events that happened after all of a profile's other events, on a profile
     that loses none, are appended after them; the other profiles they join or leave are numbered
     again, and only the rows whose position changed are rewritten besides the placed ones. -#}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='message_id') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='message_id') }}
 
 {%- set event_columns = [
     'message_id', 'event_type', 'event_name', 'occurred_at', 'received_at', 'user_id', 'anonymous_id',

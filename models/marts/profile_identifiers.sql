@@ -2,7 +2,7 @@
     Incremental: a run rewrites the identifiers the stitching resolved again (the rows of
     int_identifiers_stitched written since this table's last run); identifiers never disappear. -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key=['identifier_type', 'identifier_value'],
 ) }}

@@ -1,6 +1,6 @@
 {#- The merge history: one row each time a profile id stopped being used because its profile merged
     into an older one. The id of the merged profile lives on in profile_id_map. -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with identifiers_stitched as (
     select * from {{ ref('int_identifiers_stitched') }}

@@ -4,7 +4,7 @@
     post-hook removes the rows whose deciding event now sits in another profile (a profile left with
     no trait at all has no new rows to replace its old ones). -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key='profile_id',
     post_hook="{{ idr_delete_orphaned_rows(ref('int_events_assigned'), [('profile_id', 'profile_id'), ('updated_by_message_id', 'message_id')]) }}",

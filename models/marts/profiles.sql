@@ -10,7 +10,7 @@
     profile whose identifiers, events or traits changed holds one) and the profiles such an identifier
     left; the post-hook removes the profiles that no longer exist (merged into others). -#}
 {{ config(
-    materialized='incremental',
+    materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key='profile_id',
     post_hook="{{ idr_delete_orphaned_rows(ref('int_identifiers_stitched'), [('profile_id', 'profile_id')]) }}",

@@ -1,6 +1,6 @@
 {#- Incremental: a run appends the rejected rows of the events it added (what is rejected, and why,
     never changes afterwards: an event's identifiers are fixed). -#}
-{{ config(materialized='incremental', incremental_strategy='append') }}
+{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with events as (
     select * from {{ ref('int_events_validated') }}
