@@ -44,19 +44,6 @@
     arg_min({{ value_expr }}, ({{ order_exprs | join(', ') }}))
 {%- endmacro %}
 
-{#- Placed after `as` in a CTE that a query reads more than once but that is cheaper to compute
-    again than to store: DuckDB stores such CTEs unless told not to. -#}
-{% macro idr_not_materialized() -%}
-    {{ return(adapter.dispatch('idr_not_materialized', 'identity_resolution')()) }}
-{%- endmacro %}
-
-{% macro default__idr_not_materialized() -%}
-{%- endmacro %}
-
-{% macro duckdb__idr_not_materialized() -%}
-    not materialized
-{%- endmacro %}
-
 {#- The materialization of the incremental models: incremental where the engine can delete and
     insert rows by key (DuckDB), a table rebuilt on every run elsewhere (Spark's parquet tables). -#}
 {% macro idr_incremental() -%}
