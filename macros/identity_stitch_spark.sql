@@ -2,8 +2,8 @@
 
     Spark's recursive CTEs allow no aggregate on the recursive reference, so each round is a statement
     of its own that stores its result in a scratch table (idr_spark_cache), and a count says whether
-    another round is needed. The rounds are the very ones DuckDB runs in its recursive CTEs (idr_contraction_round,
-    idr_stitch_round); only the driving differs. `nodes` and `edges` must be relations or subqueries
+    another round is needed. The rounds are the very ones DuckDB runs in its recursive CTEs
+    (idr_contraction_round, idr_stitch_round); only the driving differs. `nodes` and `edges` must be relations or subqueries
     over relations (a statement of its own cannot read the calling model's CTEs). Tier cuts only save
     work, and are not made here. -#}
 {% macro spark__identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}
