@@ -95,3 +95,17 @@ def spark_rows(spark_dir: Path, columns: dict[str, list[str]]) -> dict[str, list
             table, values = json.loads(line)
             rows[table].append(json.dumps(values, default=str))
     return {table: sorted(values) for table, values in rows.items()}
+
+
+Rows = tuple[dict[str, list[str]], dict[str, list[str]]]
+
+
+def both_engines(duckdb_path: Path, spark_dir: Path) -> Rows:
+    """The compared marts as built on DuckDB and on Spark."""
+    return duckdb_rows(duckdb_path), spark_rows(spark_dir, compared_columns(duckdb_path))
+
+
+def assert_same_rows(rows: Rows, table: str) -> None:
+    expected, actual = rows
+    assert expected[table], f"{table} is empty on DuckDB"
+    assert actual[table] == expected[table]

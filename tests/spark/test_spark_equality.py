@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("pyspark", reason="the Spark extras are not installed (make spark-setup)")
 
-from spark_tables import SCHEMA, TABLES, compared_columns, dbt_build, duckdb_rows, spark_rows
+from spark_tables import SCHEMA, TABLES, Rows, assert_same_rows, both_engines, dbt_build
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     """The compared marts of the demo as built on DuckDB and on Spark."""
     folder = tmp_path_factory.mktemp("demo_engines")
     duckdb_path, spark_dir = folder / "identity.duckdb", folder / "spark"
@@ -25,13 +25,9 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]]
     env = {**os.environ, "IDR_DB_PATH": str(duckdb_path), "IDR_SPARK_DIR": str(spark_dir), "IDR_SPARK_SCHEMA": SCHEMA}
     dbt_build([], env, folder / "target-duckdb")
     dbt_build(["--target", "spark"], env, spark_dir / "target")
-    return duckdb_rows(duckdb_path), spark_rows(spark_dir, compared_columns(duckdb_path))
+    return both_engines(duckdb_path, spark_dir)
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_the_demo_gives_the_same_rows_on_spark_and_duckdb(
-    table: str, rows: tuple[dict[str, list[str]], dict[str, list[str]]]
-) -> None:
-    expected, actual = rows
-    assert expected[table], f"{table} is empty on DuckDB"
-    assert actual[table] == expected[table]
+def test_the_demo_gives_the_same_rows_on_spark_and_duckdb(table: str, rows: Rows) -> None:
+    assert_same_rows(rows, table)

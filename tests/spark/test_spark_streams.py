@@ -25,11 +25,11 @@ from spark_tables import (
     SCHEMA,
     SESSION,
     TABLES,
-    compared_columns,
+    Rows,
+    assert_same_rows,
+    both_engines,
     dbt_build,
-    duckdb_rows,
     run_spark_script,
-    spark_rows,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
@@ -57,7 +57,7 @@ spark.createDataFrame(rows, schema=columns).write.mode("overwrite").saveAsTable(
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     """The compared marts of the streams as resolved on DuckDB (the driver) and on Spark."""
     folder = tmp_path_factory.mktemp("stream_engines")
     rng = random.Random(11)
@@ -76,13 +76,9 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[str]]
     run_spark_script(LANDING, str(spark_dir), str(events_file), cwd=spark_dir)
     env = {**os.environ, "IDR_SPARK_DIR": str(spark_dir), "IDR_SPARK_SCHEMA": SCHEMA}
     dbt_build(["--target", "spark", "--vars", '{"idr_segment_tables": "none"}'], env, spark_dir / "target")
-    return duckdb_rows(duckdb_path), spark_rows(spark_dir, compared_columns(duckdb_path))
+    return both_engines(duckdb_path, spark_dir)
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_the_streams_resolve_alike_on_spark_and_duckdb(
-    table: str, rows: tuple[dict[str, list[str]], dict[str, list[str]]]
-) -> None:
-    expected, actual = rows
-    assert expected[table], f"{table} is empty on DuckDB"
-    assert actual[table] == expected[table]
+def test_the_streams_resolve_alike_on_spark_and_duckdb(table: str, rows: Rows) -> None:
+    assert_same_rows(rows, table)
