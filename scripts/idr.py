@@ -8,6 +8,9 @@
     scripts/idr.py schedule --at 02:30 --events DIR [--install]   a crontab entry for the nightly run
     scripts/idr.py report                       print the summary of an existing warehouse
 
+Every command builds on the embedded DuckDB file (--db) by default; with --target spark, on a local
+Spark warehouse (--spark-dir) through dbt-spark (`make spark-setup` installs it).
+
 Exit codes: 0 success, 1 the build or a data test failed, 2 bad input or usage, 3 the warehouse is
 in use by another run.
 """
@@ -15,6 +18,7 @@ in use by another run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import uuid
@@ -28,14 +32,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from idrlib import warehouse
 from idrlib.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
-from idrlib.event_files import EventFileError, discover, read_rows, sha256_of
+from idrlib.event_files import EventFileError, discover
 from idrlib.report import Timings, format_summary
 from idrlib.run_lock import AlreadyRunningError, run_lock
 from idrlib.run_report import build_report, write_report
 from idrlib.scheduling import ScheduleError, cron_entry, install
+from idrlib.spark_session import SparkUnavailableError
+from idrlib.spark_warehouse import LandingTableError
+from idrlib.summary import WarehouseMissingError, WarehouseSummary
+from idrlib.targets import DuckDBTarget, SparkTarget, Target
 from idrlib.warehouse import LoadCounts
 
 DEFAULT_DB = PROJECT_DIR / "warehouse" / "identity.duckdb"
+DEFAULT_SPARK_DIR = PROJECT_DIR / "warehouse" / "spark"
 EXIT_BUILD_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
@@ -95,12 +104,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
     for command in (run, load, nightly, report, schedule):
         command.add_argument(
-            "--db",
+            "--target",
+            choices=["duckdb", "spark"],
+            default="duckdb",
+            help="the dbt target to build on: the embedded DuckDB file (default) or Spark (make spark-setup)",
+        )
+        command.add_argument(
+            "--db", type=Path, help=f"DuckDB warehouse file (default: {DEFAULT_DB.relative_to(PROJECT_DIR)})"
+        )
+        command.add_argument(
+            "--spark-dir",
             type=Path,
-            default=DEFAULT_DB,
-            help=f"DuckDB warehouse file (default: {DEFAULT_DB.relative_to(PROJECT_DIR)})",
+            help="with --target spark: folder of the Spark tables and metastore "
+            f"(default: $IDR_SPARK_DIR, else {DEFAULT_SPARK_DIR.relative_to(PROJECT_DIR)})",
         )
     return parser.parse_args(argv)
+
+
+class UsageError(Exception):
+    """Options that do not go together."""
+
+
+def make_target(args: argparse.Namespace) -> Target:
+    if args.target == "spark":
+        if args.db is not None:
+            raise UsageError("--db names a DuckDB file; with --target spark, name the folder with --spark-dir")
+        spark_dir = args.spark_dir or Path(os.environ.get("IDR_SPARK_DIR", DEFAULT_SPARK_DIR))
+        return SparkTarget(spark_dir.resolve(), PROJECT_DIR)
+    if args.spark_dir is not None:
+        raise UsageError("--spark-dir is for --target spark; the DuckDB target's file is named with --db")
+    return DuckDBTarget((args.db or DEFAULT_DB).resolve())
 
 
 @dataclass
@@ -108,7 +141,7 @@ class RunResult:
     run_id: str
     load: LoadCounts | None = None
     outcome: DbtOutcome | None = None
-    summary: warehouse.WarehouseSummary | None = None
+    summary: WarehouseSummary | None = None
     timings: Timings = field(default_factory=Timings)
 
 
@@ -116,19 +149,13 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
-def load_events(db_path: Path, files: list[Path], load_id: str) -> LoadCounts:
+def load_events(target: Target, files: list[Path], load_id: str) -> LoadCounts:
     """Append the files not loaded before to the landing table (the caller holds the run lock)."""
-    landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
-    connection = warehouse.connect(db_path)
-    try:
-        warehouse.ensure_landing_tables(connection, landing_schema)
-        return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows)
-    finally:
-        connection.close()
+    return target.load(files, load_id, str(project_vars().get("idr_landing_schema", "landing")))
 
 
 def build_warehouse(
-    db_path: Path,
+    target: Target,
     files: list[Path],
     segment_tables: str,
     full_refresh: bool,
@@ -139,22 +166,22 @@ def build_warehouse(
     """Under the run lock: load the files not loaded before, run `dbt build`, read the counts."""
     started = time.monotonic()
     result = RunResult(run_id=new_run_id())
-    with run_lock(db_path):
-        warehouse.check_writable(db_path)
-        if files:
-            result.load = load_events(db_path, files, result.run_id)
-            result.timings.load_seconds = time.monotonic() - started
-        command = ["build", *(["--full-refresh"] if full_refresh else [])]
-        if not unit_tests:  # they test the SQL, not the data: development and CI run them
-            command += ["--exclude-resource-type", "unit_test"]
-        result.outcome = run_dbt(command, db_path, {"idr_segment_tables": segment_tables}, quiet, log_path)
-        result.timings.dbt_seconds = result.outcome.seconds
-        if result.outcome.success:
-            connection = warehouse.connect(db_path, read_only=True)
-            try:
-                result.summary = warehouse.summarize(connection, result.run_id if result.load else None)
-            finally:
-                connection.close()
+    with run_lock(target.lock_path):
+        try:
+            target.check_writable()
+            if files:
+                result.load = load_events(target, files, result.run_id)
+                result.timings.load_seconds = time.monotonic() - started
+            command = ["build", *(["--full-refresh"] if full_refresh else [])]
+            if not unit_tests:  # they test the SQL, not the data: development and CI run them
+                command += ["--exclude-resource-type", "unit_test"]
+            dbt_vars = {"idr_segment_tables": segment_tables}
+            result.outcome = run_dbt(command, target.name, target.environment(), dbt_vars, quiet, log_path)
+            result.timings.dbt_seconds = result.outcome.seconds
+            if result.outcome.success:
+                result.summary = target.summarize(result.run_id if result.load else None)
+        finally:
+            target.close()
     result.timings.total_seconds = time.monotonic() - started
     return result
 
@@ -162,27 +189,32 @@ def build_warehouse(
 def run(args: argparse.Namespace) -> int:
     files = discover(args.events) if args.events else []
     segment_tables = args.segment_tables or ("none" if args.events else "seeds")
-    result = build_warehouse(args.db.resolve(), files, segment_tables, args.full_refresh, args.quiet)
-    return _finish(args.db.resolve(), result)
+    target = make_target(args)
+    result = build_warehouse(target, files, segment_tables, args.full_refresh, args.quiet)
+    return _finish(target, result)
 
 
 def load(args: argparse.Namespace) -> int:
     files = discover(args.events)
-    db_path = args.db.resolve()
+    target = make_target(args)
     started = time.monotonic()
-    with run_lock(db_path):
-        warehouse.check_writable(db_path)
-        counts = load_events(db_path, files, new_run_id())
+    with run_lock(target.lock_path):
+        try:
+            target.check_writable()
+            counts = load_events(target, files, new_run_id())
+        finally:
+            target.close()
     print(
         f"loaded {counts.rows:,} rows ({counts.unreadable_rows:,} unreadable) from {counts.files} file(s) "
-        f"into {db_path} in {time.monotonic() - started:.1f}s; {len(counts.skipped_files)} file(s) loaded before"
+        f"into {target.location} in {time.monotonic() - started:.1f}s; "
+        f"{len(counts.skipped_files)} file(s) loaded before"
     )
     return 0
 
 
 def nightly(args: argparse.Namespace) -> int:
     started_at = datetime.now(UTC)
-    db_path = args.db.resolve()
+    target = make_target(args)
     if not args.events.is_dir():
         raise EventFileError(f"{args.events}: no such directory")
     try:
@@ -192,28 +224,28 @@ def nightly(args: argparse.Namespace) -> int:
     log_path = args.logs.resolve() / started_at.strftime("%Y%m%dT%H%M%SZ")
     try:
         result = build_warehouse(
-            db_path, files, args.segment_tables, args.full_refresh, args.quiet, log_path, unit_tests=False
+            target, files, args.segment_tables, args.full_refresh, args.quiet, log_path, unit_tests=False
         )
     except (AlreadyRunningError, warehouse.WarehouseBusyError):
         raise  # another run is in charge; it writes its own report
     except Exception as error:
         failed = RunResult(run_id=started_at.strftime("%Y%m%dT%H%M%SZ-failed"))
-        _write_nightly_report(args, db_path, started_at, failed, f"{type(error).__name__}: {error}")
+        _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
         raise
     succeeded = result.outcome is not None and result.outcome.success
     error = None if succeeded else f"dbt build failed: {result.outcome.reason if result.outcome else 'not run'}"
-    report_path = _write_nightly_report(args, db_path, started_at, result, error)
-    code = _finish(db_path, result)
+    report_path = _write_nightly_report(args, target, started_at, result, error)
+    code = _finish(target, result)
     print(f"  report     {report_path}")
     return code
 
 
 def _write_nightly_report(
-    args: argparse.Namespace, db_path: Path, started_at: datetime, result: RunResult, error: str | None
+    args: argparse.Namespace, target: Target, started_at: datetime, result: RunResult, error: str | None
 ) -> Path:
     report = build_report(
         run_id=result.run_id,
-        db_path=db_path,
+        warehouse=target.location,
         started_at=started_at,
         finished_at=datetime.now(UTC),
         status="failed" if error else "succeeded",
@@ -226,33 +258,34 @@ def _write_nightly_report(
     return write_report(report, args.reports.resolve())
 
 
-def _finish(db_path: Path, result: RunResult) -> int:
+def _finish(target: Target, result: RunResult) -> int:
     if result.outcome is None or not result.outcome.success:
         reason = result.outcome.reason if result.outcome else "not run"
         print(f"idr: dbt build failed: {reason}", file=sys.stderr)
         return EXIT_BUILD_FAILED
     assert result.summary is not None
-    print(format_summary(str(db_path), result.summary, result.timings, result.load))
+    print(format_summary(target.location, result.summary, result.timings, result.load))
     return 0
 
 
 def report(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    connection = warehouse.connect(args.db.resolve(), read_only=True)
+    target = make_target(args)
     try:
-        summary = warehouse.summarize(connection)
+        summary = target.summarize()
     finally:
-        connection.close()
-    print(format_summary(str(args.db.resolve()), summary, Timings(total_seconds=time.monotonic() - started)))
+        target.close()
+    print(format_summary(target.location, summary, Timings(total_seconds=time.monotonic() - started)))
     return 0
 
 
 def schedule(args: argparse.Namespace) -> int:
-    db_path = args.db.resolve()
-    entry = cron_entry(args.at, PROJECT_DIR, args.events.resolve(), db_path, args.log_file.resolve())
+    target = make_target(args)
+    warehouse_args = target.arguments()
+    entry = cron_entry(args.at, PROJECT_DIR, args.events.resolve(), warehouse_args, args.log_file.resolve())
     if args.install:
         args.log_file.resolve().parent.mkdir(parents=True, exist_ok=True)
-        install(entry, db_path)
+        install(entry, warehouse_args)
         print(f"installed in your crontab:\n{entry}")
     else:
         print(entry)
@@ -264,7 +297,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": run, "load": load, "nightly": nightly, "report": report, "schedule": schedule}
     try:
         return commands[args.command](args)
-    except (EventFileError, warehouse.WarehouseMissingError, ScheduleError) as error:
+    except (
+        EventFileError,
+        WarehouseMissingError,
+        ScheduleError,
+        UsageError,
+        SparkUnavailableError,
+        LandingTableError,
+    ) as error:
         print(f"idr: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (AlreadyRunningError, warehouse.WarehouseBusyError) as error:

@@ -35,14 +35,15 @@ class DbtOutcome:
 
 def run_dbt(
     command: list[str],
-    db_path: Path,
+    target: str,
+    environment: dict[str, str],
     dbt_vars: dict[str, Any] | None = None,
     quiet: bool = False,
     log_path: Path | None = None,
 ) -> DbtOutcome:
-    """Invoke `dbt <command>` on the project with IDR_DB_PATH pointing at `db_path`."""
-    os.environ["IDR_DB_PATH"] = str(db_path)
-    arguments = [*command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    """Invoke `dbt <command>` on the project's `target`, with `environment` (what profiles.yml reads)."""
+    os.environ.update(environment)
+    arguments = [*command, "--target", target, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
         arguments += ["--vars", json.dumps(dbt_vars)]
     if log_path is not None:
@@ -53,7 +54,8 @@ def run_dbt(
     try:
         result = dbtRunner().invoke(arguments)
     finally:
-        close_warehouse()
+        if target == "duckdb":
+            close_warehouse()
     seconds = time.monotonic() - started
     node_results = list(getattr(result.result, "results", None) or [])
     failures = _failures(result, node_results)
@@ -77,7 +79,7 @@ def close_warehouse() -> None:
     """
     try:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # another adapter: its connections are closed by dbt
+    except ImportError:  # dbt-duckdb is not installed
         return
     try:
         environment = DuckDBConnectionManager.env()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idrlib.warehouse import LoadCounts, WarehouseSummary
+from idrlib.summary import WarehouseSummary
+from idrlib.warehouse import LoadCounts
 
 
 @dataclass

@@ -10,13 +10,14 @@ from typing import Any
 
 from idrlib.dbt_invoke import DbtOutcome
 from idrlib.report import Timings
-from idrlib.warehouse import LoadCounts, WarehouseSummary
+from idrlib.summary import WarehouseSummary
+from idrlib.warehouse import LoadCounts
 
 
 def build_report(
     *,
     run_id: str,
-    db_path: Path,
+    warehouse: str,
     started_at: datetime,
     finished_at: datetime,
     status: str,
@@ -30,7 +31,7 @@ def build_report(
         "run_id": run_id,
         "status": status,
         "error": error,
-        "warehouse": str(db_path),
+        "warehouse": warehouse,
         "started_at": started_at.isoformat(),
         "finished_at": finished_at.isoformat(),
         "timings_seconds": {k: round(v, 3) for k, v in asdict(timings).items()},

@@ -12,16 +12,13 @@ from pathlib import Path
 import duckdb
 
 from idrlib.event_files import RawRow
+from idrlib.summary import WarehouseMissingError, WarehouseSummary, count_marts
 
 BATCH_ROWS = 100_000
 
 
 class WarehouseBusyError(RuntimeError):
     """The DuckDB file is open for writing in another process."""
-
-
-class WarehouseMissingError(RuntimeError):
-    """The warehouse has not been built yet."""
 
 
 def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -161,44 +158,12 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
-@dataclass
-class WarehouseSummary:
-    accepted_events: int
-    rejected_events: int
-    profiles: int
-    identifiers: int
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    load_rejected_by_reason: dict[str, int] = field(default_factory=dict)
-
-
 def summarize(connection: duckdb.DuckDBPyConnection, load_id: str | None = None) -> WarehouseSummary:
-    """Counts from the built marts; with a load_id, also what became of that load's rows."""
-    missing = {"profiles", "profile_events", "profile_identifiers", "rejected_events"} - _tables(connection)
-    if missing:
-        raise WarehouseMissingError(f"the warehouse has no {', '.join(sorted(missing))} yet: run the build first")
+    """The counts of the built marts (schema main); with a load_id, also what became of that load's rows."""
+    rows = connection.execute("select table_name from information_schema.tables where table_schema = 'main'")
+    tables = {name for (name,) in rows.fetchall()}
 
-    def scalar(sql: str, parameters: list[object] | None = None) -> int:
-        return int(connection.execute(sql, parameters or []).fetchall()[0][0])
+    def query(sql: str, parameters: list[object]) -> list[tuple[object, ...]]:
+        return connection.execute(sql, parameters).fetchall()
 
-    def by_reason(where: str, parameters: list[object]) -> dict[str, int]:
-        rows = connection.execute(
-            f"select rejection_reason, count(*) from rejected_events {where} group by 1 order by 2 desc, 1",
-            parameters,
-        ).fetchall()
-        return {reason: int(count) for reason, count in rows}
-
-    summary = WarehouseSummary(
-        accepted_events=scalar("select count(*) from profile_events"),
-        rejected_events=scalar("select count(*) from rejected_events"),
-        profiles=scalar("select count(*) from profiles"),
-        identifiers=scalar("select count(*) from profile_identifiers"),
-        rejected_by_reason=by_reason("", []),
-    )
-    if load_id is not None:
-        summary.load_rejected_by_reason = by_reason("where load_id = ?", [load_id])
-    return summary
-
-
-def _tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = connection.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
-    return {name for (name,) in rows}
+    return count_marts(query, tables, "", load_id)

@@ -52,3 +52,26 @@ def test_a_failing_build_exits_1_with_the_reason(tmp_path: Path) -> None:
     result = run_idr("run", "--db", tmp_path / "db.duckdb", "--segment-tables", "source", "--quiet", expect=1)
     assert result.stderr.strip().splitlines()[-1].startswith("idr: dbt build failed: ")
     assert "segment" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_second_spark_run_while_one_is_running_exits_at_once(tmp_path: Path) -> None:
+    spark_dir = tmp_path / "spark"
+    spark_dir.mkdir()
+    with (spark_dir / "warehouse.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_idr("run", "--target", "spark", "--spark-dir", spark_dir, expect=3)
+    assert_one_line_error(result.stderr, "already running", str(spark_dir))
+    assert [path.name for path in spark_dir.iterdir()] == ["warehouse.lock"]
+
+
+def test_options_of_the_other_target_are_usage_errors(tmp_path: Path) -> None:
+    result = run_idr("run", "--target", "spark", "--db", tmp_path / "db.duckdb", expect=2)
+    assert_one_line_error(result.stderr, "--db", "--spark-dir")
+    result = run_idr("report", "--spark-dir", tmp_path / "spark", expect=2)
+    assert_one_line_error(result.stderr, "--spark-dir", "--target spark")
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_on_a_spark_warehouse_that_was_never_built(tmp_path: Path) -> None:
+    result = run_idr("report", "--target", "spark", "--spark-dir", tmp_path / "never", expect=2)
+    assert_one_line_error(result.stderr, "holds no Spark warehouse yet")

@@ -173,6 +173,14 @@ def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
     assert store.read_text().splitlines() == ["0 1 * * * backup.sh", line]
 
 
+def test_a_scheduled_spark_night_names_the_spark_warehouse(tmp_path: Path) -> None:
+    spark_dir = tmp_path / "spark"
+    args = ("schedule", "--at", "03:15", "--events", tmp_path / "inbox", "--target", "spark", "--spark-dir", spark_dir)
+    line = run_idr(*args).stdout.strip()
+    assert line.startswith("15 3 * * * cd ")
+    assert f"--target spark --spark-dir {spark_dir} >>" in line and "--db" not in line
+
+
 def event(message_id: str, timestamp: str, anonymous_id: str, user_id: str | None = None) -> str:
     fields = {"messageId": message_id, "type": "track", "event": "Viewed", "anonymousId": anonymous_id}
     fields |= {"userId": user_id} if user_id else {}

@@ -1,0 +1,134 @@
+"""Where the driver builds: the embedded DuckDB file (dbt target `duckdb`) or a local Spark warehouse
+(dbt target `spark`), behind one interface: lock, load, environment for dbt, counts, close."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from idrlib import spark_session, spark_warehouse, warehouse
+from idrlib.event_files import read_rows, sha256_of
+from idrlib.summary import WarehouseMissingError, WarehouseSummary
+from idrlib.warehouse import LoadCounts
+
+
+class Target(Protocol):
+    name: str  # the dbt target
+
+    @property
+    def location(self) -> str: ...  # what the messages and reports name
+
+    @property
+    def lock_path(self) -> Path: ...  # the run lock is `<lock_path>.lock`
+
+    def environment(self) -> dict[str, str]: ...  # what profiles.yml reads for this target
+
+    def arguments(self) -> list[str]: ...  # the driver's options naming this warehouse
+
+    def check_writable(self) -> None: ...
+
+    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts: ...
+
+    def summarize(self, load_id: str | None = None) -> WarehouseSummary: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBTarget:
+    name = "duckdb"
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+
+    @property
+    def location(self) -> str:
+        return str(self.db_path)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.db_path
+
+    def environment(self) -> dict[str, str]:
+        return {"IDR_DB_PATH": str(self.db_path)}
+
+    def arguments(self) -> list[str]:
+        return ["--db", str(self.db_path)]
+
+    def check_writable(self) -> None:
+        warehouse.check_writable(self.db_path)
+
+    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts:
+        connection = warehouse.connect(self.db_path)
+        try:
+            warehouse.ensure_landing_tables(connection, landing_schema)
+            return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows)
+        finally:
+            connection.close()
+
+    def summarize(self, load_id: str | None = None) -> WarehouseSummary:
+        connection = warehouse.connect(self.db_path, read_only=True)
+        try:
+            return warehouse.summarize(connection, load_id)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Nothing stays open: every step opens and closes the file."""
+
+
+class SparkTarget:
+    """Spark in this process, as dbt-spark's session method runs it, with the tables and the Derby
+    metastore under `spark_dir`. The session is opened on first use and kept for dbt and the counts."""
+
+    name = "spark"
+
+    def __init__(self, spark_dir: Path, profiles_dir: Path) -> None:
+        self.spark_dir = spark_dir
+        self.profiles_dir = profiles_dir
+        self._session: Any = None
+        self._schema = ""
+
+    @property
+    def location(self) -> str:
+        return f"{self.spark_dir} (Spark)"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.spark_dir / "warehouse"
+
+    def environment(self) -> dict[str, str]:
+        return {"IDR_SPARK_DIR": str(self.spark_dir)}
+
+    def arguments(self) -> list[str]:
+        return ["--target", "spark", "--spark-dir", str(self.spark_dir)]
+
+    def session(self) -> Any:
+        if self._session is None:
+            os.environ.update(self.environment())  # profiles.yml is rendered with it, here and by dbt
+            profile = spark_session.read_profile(self.profiles_dir)
+            self.spark_dir.mkdir(parents=True, exist_ok=True)
+            self._session = spark_session.open_session(profile, self.spark_dir)
+            self._schema = profile.schema
+        return self._session
+
+    def check_writable(self) -> None:
+        self.session()
+
+    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts:
+        staging = self.spark_dir / "staging"
+        return spark_warehouse.load_files(self.session(), landing_schema, load_id, files, staging)
+
+    def summarize(self, load_id: str | None = None) -> WarehouseSummary:
+        if not self.spark_dir.is_dir():
+            raise WarehouseMissingError(
+                f"{self.spark_dir} holds no Spark warehouse yet: run "
+                f"`scripts/idr.py run --target spark --spark-dir {self.spark_dir}` first"
+            )
+        session = self.session()
+        return spark_warehouse.summarize(session, self._schema, load_id)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.stop()
+            self._session = None
