@@ -6,6 +6,7 @@ so every Spark step runs in a child process of its own: the rows come back as JS
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,23 +14,22 @@ from pathlib import Path
 import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-DBT = Path(sys.executable).with_name("dbt")
 SCHEMA = "identity"
 TABLES = ("profile_identifiers", "profile_events", "profiles")
 
-SESSION = """
-from pyspark.sql import SparkSession
+SESSION = f"""
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, {str(PROJECT_DIR / "scripts")!r})
+from idrlib.spark_session import open_session, read_profile
+
 
 def session(spark_dir):
-    return (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", spark_dir + "/warehouse")
-        .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + spark_dir + "/derby")
-        .enableHiveSupport()
-        .getOrCreate()
-    )
+    \"\"\"The session the driver opens: the settings of the `spark` output of profiles.yml.\"\"\"
+    os.environ["IDR_SPARK_DIR"] = spark_dir
+    return open_session(read_profile(Path({str(PROJECT_DIR)!r})), Path(spark_dir))
 """
 
 READ = (
@@ -52,11 +52,20 @@ def run_spark_script(script: str, *arguments: str, cwd: Path) -> str:
     return result.stdout
 
 
-def dbt_build(arguments: list[str], env: dict[str, str], target_path: Path) -> None:
-    command = [str(DBT), "build", *arguments, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    command += ["--target-path", str(target_path)]
-    result = subprocess.run(command, cwd=target_path.parent, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, f"dbt build {' '.join(arguments)} failed:\n{result.stdout[-4000:]}"
+def run_driver(*args: str | Path, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run `scripts/idr.py` (the marts of the Spark target in schema SCHEMA) and check its exit code."""
+    env = {**os.environ, "IDR_SPARK_SCHEMA": SCHEMA}
+    command = [sys.executable, str(PROJECT_DIR / "scripts" / "idr.py"), *map(str, args)]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == expect, f"idr.py {' '.join(map(str, args))}: exit {result.returncode}\n" + (
+        result.stdout[-3000:] + result.stderr[-3000:]
+    )
+    return result
+
+
+def summary_lines(stdout: str) -> list[str]:
+    """The driver's printed counts, without the warehouse's name and the timings."""
+    return [line for line in stdout.splitlines() if not line.startswith(("Warehouse ", "  time "))]
 
 
 def compared_columns(duckdb_path: Path) -> dict[str, list[str]]:

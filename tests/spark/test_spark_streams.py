@@ -1,11 +1,12 @@
 """The randomized merge-protection streams of tests/python (crowds, kiosks, placeholders, limit
-windows) resolve to the same profiles on Spark as on DuckDB.
+windows) resolve to the same profiles on Spark as on DuckDB, loaded by the driver on both.
 
-The streams are written as one NDJSON file. DuckDB gets it through `scripts/idr.py run`; Spark gets the
-same lines in its landing table (schema `landing`, table `raw_events`, the columns the driver writes),
-written by a child process (Derby, Spark's local metastore, admits one process at a time), then
-`dbt build --target spark` without the demo seeds. Compared: profile_identifiers, profile_events and
-profiles, every column but batch_started_at."""
+The streams are written as one NDJSON file and loaded with `scripts/idr.py run --events` into DuckDB
+and with `--target spark` into Spark. Compared: profile_identifiers, profile_events and profiles, every
+column but batch_started_at, and the driver's printed counts. Before the Spark run, a child process
+leaves what a load killed half-way would leave (rows in the landing table that the ledger of loaded
+files does not record) and holds Spark's local metastore (Derby admits one process): the driver must
+refuse to start while it is held, and must drop those rows when it runs."""
 
 from __future__ import annotations
 
@@ -14,51 +15,64 @@ import os
 import random
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pyspark", reason="the Spark extras are not installed (make spark-setup)")
 
-from spark_tables import (
-    PROJECT_DIR,
-    SCHEMA,
-    SESSION,
-    TABLES,
-    Rows,
-    assert_same_rows,
-    both_engines,
-    dbt_build,
-    run_spark_script,
-)
+from spark_tables import SESSION, TABLES, Rows, assert_same_rows, both_engines, run_driver, summary_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 from event_streams import stream
 
 STREAMS = int(os.environ.get("IDR_SPARK_STREAMS", "60"))
-LANDING = (
+KILLED_LOAD = "20240101T000000Z-killed00"
+HOLD_WITH_A_KILLED_LOAD = (
     SESSION
     + """
-import sys
+import json
 from datetime import datetime, timezone
 
+from idrlib.spark_warehouse import ensure_landing_tables
+
 spark = session(sys.argv[1])
+ensure_landing_tables(spark, "landing")
 loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-with open(sys.argv[2], encoding="utf-8") as handle:
-    rows = [("streams", sys.argv[2], number, line.rstrip("\\n"), None, None, loaded_at)
-            for number, line in enumerate(handle, start=1)]
-columns = ("load_id string, source_file string, source_line bigint, raw_text string, load_error string, "
-           "load_error_detail string, loaded_at timestamp")
-spark.sql("create schema if not exists landing")
-spark.createDataFrame(rows, schema=columns).write.mode("overwrite").saveAsTable("landing.raw_events")
+rows = [("killed.ndjson", number, json.dumps(event), None, None, loaded_at)
+        for number, event in enumerate(json.loads(sys.argv[2]), start=1)]
+columns = "source_file string, source_line bigint, raw_text string, load_error string, " \\
+          "load_error_detail string, loaded_at timestamp"
+spark.createDataFrame(rows, schema=columns).createOrReplaceTempView("killed")
+spark.sql(f"insert into landing.raw_events partition (load_id = '{sys.argv[3]}') select * from killed")
+print("holding", flush=True)
+sys.stdin.read()  # until the test closes it
 """
 )
 
 
+@dataclass
+class Streams:
+    rows: Rows
+    duckdb_summary: list[str]
+    spark_summary: list[str]
+    refused: subprocess.CompletedProcess[str]
+    loaded_again: subprocess.CompletedProcess[str]
+
+
+def killed_events() -> list[dict[str, object]]:
+    """Events of people who are in no stream: kept by mistake, they would add profiles."""
+    return [
+        {"type": "identify", "messageId": f"killed-{n}", "userId": f"killed-user-{n}", "anonymousId": f"killed-a{n}",
+         "timestamp": "2024-01-01T00:00:00Z", "traits": {"email": f"killed{n}@example.com"}}
+        for n in range(5)
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
-    """The compared marts of the streams as resolved on DuckDB (the driver) and on Spark."""
+def streams(tmp_path_factory: pytest.TempPathFactory) -> Streams:
     folder = tmp_path_factory.mktemp("stream_engines")
     rng = random.Random(11)
     events_file = folder / "streams.ndjson"
@@ -67,18 +81,53 @@ def rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
             for event in stream(number, rng, events=rng.randint(1, 40)):
                 handle.write(json.dumps(event) + "\n")
     duckdb_path, spark_dir = folder / "identity.duckdb", folder / "spark"
+    on_duckdb = run_driver("run", "--events", events_file, "--db", duckdb_path, "--quiet")
+
     spark_dir.mkdir()
-    subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "idr.py"), "run", "--events", str(events_file),
-         "--db", str(duckdb_path), "--quiet"],
-        cwd=PROJECT_DIR, check=True, capture_output=True,
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WITH_A_KILLED_LOAD, str(spark_dir), json.dumps(killed_events()), KILLED_LOAD],
+        cwd=spark_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
-    run_spark_script(LANDING, str(spark_dir), str(events_file), cwd=spark_dir)
-    env = {**os.environ, "IDR_SPARK_DIR": str(spark_dir), "IDR_SPARK_SCHEMA": SCHEMA}
-    dbt_build(["--target", "spark", "--vars", '{"idr_segment_tables": "none"}'], env, spark_dir / "target")
-    return both_engines(duckdb_path, spark_dir)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        refused = run_driver("load", "--target", "spark", "--spark-dir", spark_dir, "--events", events_file, expect=3)
+    finally:
+        holder.communicate(input="", timeout=120)
+    assert holder.returncode == 0
+
+    spark = ("--target", "spark", "--spark-dir", spark_dir)
+    on_spark = run_driver("run", "--events", events_file, *spark, "--quiet")
+    loaded_again = run_driver("load", "--events", events_file, *spark)
+    return Streams(
+        rows=both_engines(duckdb_path, spark_dir),
+        duckdb_summary=summary_lines(on_duckdb.stdout),
+        spark_summary=summary_lines(on_spark.stdout),
+        refused=refused,
+        loaded_again=loaded_again,
+    )
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_the_streams_resolve_alike_on_spark_and_duckdb(table: str, rows: Rows) -> None:
-    assert_same_rows(rows, table)
+def test_the_streams_resolve_alike_on_spark_and_duckdb(table: str, streams: Streams) -> None:
+    assert_same_rows(streams.rows, table)
+
+
+def test_the_driver_reports_the_same_load_and_counts_on_both_engines(streams: Streams) -> None:
+    assert any(line.strip().startswith("this load") for line in streams.duckdb_summary)
+    assert streams.spark_summary == streams.duckdb_summary
+
+
+def test_a_held_spark_metastore_is_reported_in_one_line(streams: Streams) -> None:
+    last = streams.refused.stderr.strip().splitlines()[-1]
+    assert last.startswith("idr: ") and "in use by another process" in last
+    assert "Traceback" not in streams.refused.stderr
+
+
+def test_the_rows_of_a_killed_load_are_dropped(streams: Streams) -> None:
+    profiles = streams.rows[1]["profile_identifiers"]
+    assert not [row for row in profiles if "killed" in row]
+
+
+def test_a_file_loaded_before_is_not_loaded_again_on_spark(streams: Streams) -> None:
+    assert streams.loaded_again.stdout.startswith("loaded 0 rows (0 unreadable) from 0 file(s)")
+    assert "1 file(s) loaded before" in streams.loaded_again.stdout
