@@ -56,35 +56,12 @@
         {{ identity_connected_components(nodes, edges) }}
     ),
 
-    limited_components as (
-        select distinct components.component_key
-        from components
-        inner join {{ nodes }} as nodes
-            on components.identifier_key = nodes.identifier_key
-        group by
-            components.component_key,
-            nodes.identifier_type,
-            nodes.limit_window_start_at,
-            nodes.identifier_limit
-        having count(*) > nodes.identifier_limit
-    ),
-
     protected_nodes as materialized (
-        select nodes.*
-        from {{ nodes }} as nodes
-        inner join components
-            on nodes.identifier_key = components.identifier_key
-        where components.component_key in (select limited_components.component_key from limited_components)
+        {{ idr_protected_nodes(nodes, 'components') }}
     ),
 
     protected_links as materialized (
-        select
-            edges.identifier_a_key,
-            edges.identifier_b_key,
-            edges.link_tier,
-            row_number() over (order by {{ link_order | join(', ') }}) as link_rank
-        from {{ edges }} as edges
-        where edges.identifier_a_key in (select protected_nodes.identifier_key from protected_nodes)
+        {{ idr_protected_links(edges, 'protected_nodes', link_order) }}
     ),
 
     cut_0_groups as (
@@ -158,27 +135,11 @@
     ),
 
     group_members as materialized (
-        select
-            premerged.group_key as label,
-            protected_nodes.identifier_type,
-            protected_nodes.limit_window_start_at,
-            protected_nodes.identifier_limit,
-            count(*) as identifier_count
-        from premerged
-        inner join protected_nodes on premerged.identifier_key = protected_nodes.identifier_key
-        group by all
+        {{ idr_group_members('premerged', 'protected_nodes') }}
     ),
 
     group_links as materialized (
-        select
-            least(groups_a.group_key, groups_b.group_key) as label_a,
-            greatest(groups_a.group_key, groups_b.group_key) as label_b,
-            min(protected_links.link_rank) as link_rank
-        from protected_links
-        inner join premerged as groups_a on protected_links.identifier_a_key = groups_a.identifier_key
-        inner join premerged as groups_b on protected_links.identifier_b_key = groups_b.identifier_key
-        where groups_a.group_key <> groups_b.group_key
-        group by all
+        {{ idr_group_links('protected_links', 'premerged') }}
     ),
 
     round_seed as (
@@ -215,7 +176,7 @@
         components.component_key,
         components.component_key as connected_key
     from components
-    where components.component_key not in (select limited_components.component_key from limited_components)
+    where components.identifier_key not in (select protected_nodes.identifier_key from protected_nodes)
     union all
     select
         premerged.identifier_key,
@@ -224,6 +185,62 @@
     from premerged
     inner join components on premerged.identifier_key = components.identifier_key
     left join resolved_groups on premerged.group_key = resolved_groups.group_key
+{%- endmacro %}
+
+{#- The steps before the rounds, shared by every engine. The identifiers of the components that break
+    a limit: the only ones merge protection can keep apart. -#}
+{% macro idr_protected_nodes(nodes, components) -%}
+    select nodes.*
+    from {{ nodes }} as nodes
+    inner join {{ components }} as components on nodes.identifier_key = components.identifier_key
+    where components.component_key in (
+        select limited.component_key
+        from {{ components }} as limited
+        inner join {{ nodes }} as limited_nodes on limited.identifier_key = limited_nodes.identifier_key
+        group by
+            limited.component_key,
+            limited_nodes.identifier_type,
+            limited_nodes.limit_window_start_at,
+            limited_nodes.identifier_limit
+        having count(*) > max(limited_nodes.identifier_limit)
+    )
+{%- endmacro %}
+
+{#- The links of the protected identifiers, ranked in `link_order`. -#}
+{% macro idr_protected_links(edges, protected_nodes, link_order) -%}
+    select
+        edges.identifier_a_key,
+        edges.identifier_b_key,
+        edges.link_tier,
+        row_number() over (order by {{ link_order | join(', ') }}) as link_rank
+    from {{ edges }} as edges
+    where edges.identifier_a_key in (select protected.identifier_key from {{ protected_nodes }} as protected)
+{%- endmacro %}
+
+{#- The limit counts of the groups the rounds start from (`premerged`: identifier_key, group_key). -#}
+{% macro idr_group_members(premerged, protected_nodes) -%}
+    select
+        premerged.group_key as label,
+        protected.identifier_type,
+        protected.limit_window_start_at,
+        protected.identifier_limit,
+        count(*) as identifier_count
+    from {{ premerged }} as premerged
+    inner join {{ protected_nodes }} as protected on premerged.identifier_key = protected.identifier_key
+    group by all
+{%- endmacro %}
+
+{#- The first link between every two of those groups. -#}
+{% macro idr_group_links(protected_links, premerged) -%}
+    select
+        least(groups_a.group_key, groups_b.group_key) as label_a,
+        greatest(groups_a.group_key, groups_b.group_key) as label_b,
+        min(links.link_rank) as link_rank
+    from {{ protected_links }} as links
+    inner join {{ premerged }} as groups_a on links.identifier_a_key = groups_a.identifier_key
+    inner join {{ premerged }} as groups_b on links.identifier_b_key = groups_b.identifier_key
+    where groups_a.group_key <> groups_b.group_key
+    group by all
 {%- endmacro %}
 
 

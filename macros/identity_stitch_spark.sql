@@ -13,53 +13,12 @@
     {%- set prefix = idr_spark_scratch_prefix() -%}
     {%- set components = idr_spark_components(nodes, edges, prefix ~ 'components') -%}
 
-    {%- set query -%}
-        select nodes.*, components.component_key
-        from {{ nodes }} as nodes
-        inner join {{ components }} as components on nodes.identifier_key = components.identifier_key
-        where components.component_key in (
-            select components.component_key
-            from {{ components }} as components
-            inner join {{ nodes }} as limited_nodes on components.identifier_key = limited_nodes.identifier_key
-            group by
-                components.component_key,
-                limited_nodes.identifier_type,
-                limited_nodes.limit_window_start_at,
-                limited_nodes.identifier_limit
-            having count(*) > max(limited_nodes.identifier_limit)
-        )
-    {%- endset -%}
-    {%- do idr_spark_cache(prefix ~ 'protected_nodes', query) -%}
-
-    {%- set query -%}
-        select
-            least(edges.identifier_a_key, edges.identifier_b_key) as label_a,
-            greatest(edges.identifier_a_key, edges.identifier_b_key) as label_b,
-            min(edges.link_rank) as link_rank
-        from (
-            select
-                edges.identifier_a_key,
-                edges.identifier_b_key,
-                row_number() over (order by {{ link_order | join(', ') }}) as link_rank
-            from {{ edges }} as edges
-            where edges.identifier_a_key in (select protected.identifier_key from {{ prefix }}protected_nodes as protected)
-        ) as edges
-        where edges.identifier_a_key <> edges.identifier_b_key
-        group by 1, 2
-    {%- endset -%}
-    {%- do idr_spark_cache(prefix ~ 'group_links', query) -%}
-
-    {%- set query -%}
-        select
-            identifier_key as label,
-            identifier_type,
-            limit_window_start_at,
-            identifier_limit,
-            count(*) as identifier_count
-        from {{ prefix }}protected_nodes
-        group by all
-    {%- endset -%}
-    {%- do idr_spark_cache(prefix ~ 'group_members', query) -%}
+    {%- do idr_spark_cache(prefix ~ 'protected_nodes', idr_protected_nodes(nodes, components)) -%}
+    {%- set protected_links = '(' ~ idr_protected_links(edges, prefix ~ 'protected_nodes', link_order) ~ ')' -%}
+    {#- no tier cuts: every identifier starts as a group of its own -#}
+    {%- set premerged = '(select identifier_key, identifier_key as group_key from ' ~ prefix ~ 'protected_nodes)' -%}
+    {%- do idr_spark_cache(prefix ~ 'group_links', idr_group_links(protected_links, premerged)) -%}
+    {%- do idr_spark_cache(prefix ~ 'group_members', idr_group_members(premerged, prefix ~ 'protected_nodes')) -%}
 
     {%- set query -%}
         {{ idr_stitch_round_rows(prefix ~ 'group_links', prefix ~ 'group_members') }}
