@@ -68,14 +68,21 @@ def drop_unrecorded_loads(session: Any, schema: str) -> list[str]:
     return dropped
 
 
-def load_files(session: Any, schema: str, load_id: str, files: list[Path], staging_dir: Path) -> LoadCounts:
+def load_files(
+    session: Any,
+    schema: str,
+    load_id: str,
+    files: list[Path],
+    staging_dir: Path,
+    on_file: warehouse.FileLoaded | None = None,
+) -> LoadCounts:
     """Append the rows of every file whose content was never loaded, then record the files in the ledger."""
     ensure_landing_tables(session, schema)
     drop_unrecorded_loads(session, schema)
     staging = staging_dir / load_id
     staging.mkdir(parents=True, exist_ok=True)
     try:
-        counts = _stage(session, schema, load_id, files, staging)
+        counts = _stage(session, schema, load_id, files, staging, on_file)
         if counts.files:  # the rows first: rows the ledger does not record are dropped by the next load
             rows_file, ledger_file = staging / "rows.parquet", staging / "ledger.parquet"
             session.sql(
@@ -88,7 +95,14 @@ def load_files(session: Any, schema: str, load_id: str, files: list[Path], stagi
     return counts
 
 
-def _stage(session: Any, schema: str, load_id: str, files: list[Path], staging: Path) -> LoadCounts:
+def _stage(
+    session: Any,
+    schema: str,
+    load_id: str,
+    files: list[Path],
+    staging: Path,
+    on_file: warehouse.FileLoaded | None,
+) -> LoadCounts:
     """Read the new files into a DuckDB file with the DuckDB loader, and write this load as parquet."""
     connection = duckdb.connect(str(staging / "staging.duckdb"))
     try:
@@ -98,7 +112,7 @@ def _stage(session: Any, schema: str, load_id: str, files: list[Path], staging: 
             connection.executemany(
                 f'insert into "{schema}".loaded_files ({LEDGER_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)', ledger
             )
-        counts = warehouse.load_files(connection, schema, load_id, files, sha256_of, read_rows)
+        counts = warehouse.load_files(connection, schema, load_id, files, sha256_of, read_rows, on_file)
         if counts.files:
             for table, columns, name in (
                 ("raw_events", ROW_COLUMNS, "rows"),

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from idrlib import spark_session, spark_warehouse, warehouse
 from idrlib.event_files import read_rows, sha256_of
 from idrlib.summary import WarehouseMissingError, WarehouseSummary
-from idrlib.warehouse import LoadCounts
+from idrlib.warehouse import FileLoaded, LoadCounts
 
 
 class Target(Protocol):
@@ -28,7 +28,9 @@ class Target(Protocol):
 
     def check_writable(self) -> None: ...
 
-    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts: ...
+    def load(
+        self, files: list[Path], load_id: str, landing_schema: str, on_file: FileLoaded | None = None
+    ) -> LoadCounts: ...
 
     def summarize(self, load_id: str | None = None) -> WarehouseSummary: ...
 
@@ -58,11 +60,13 @@ class DuckDBTarget:
     def check_writable(self) -> None:
         warehouse.check_writable(self.db_path)
 
-    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts:
+    def load(
+        self, files: list[Path], load_id: str, landing_schema: str, on_file: FileLoaded | None = None
+    ) -> LoadCounts:
         connection = warehouse.connect(self.db_path)
         try:
             warehouse.ensure_landing_tables(connection, landing_schema)
-            return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows)
+            return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows, on_file)
         finally:
             connection.close()
 
@@ -115,9 +119,11 @@ class SparkTarget:
     def check_writable(self) -> None:
         self.session()
 
-    def load(self, files: list[Path], load_id: str, landing_schema: str) -> LoadCounts:
+    def load(
+        self, files: list[Path], load_id: str, landing_schema: str, on_file: FileLoaded | None = None
+    ) -> LoadCounts:
         staging = self.spark_dir / "staging"
-        return spark_warehouse.load_files(self.session(), landing_schema, load_id, files, staging)
+        return spark_warehouse.load_files(self.session(), landing_schema, load_id, files, staging, on_file)
 
     def summarize(self, load_id: str | None = None) -> WarehouseSummary:
         if not self.spark_dir.is_dir():

@@ -16,6 +16,9 @@ from idrlib.summary import WarehouseMissingError, WarehouseSummary, count_marts
 
 BATCH_ROWS = 100_000
 
+# Told after each file: its path and the rows it added (None: skipped, its content was loaded before).
+FileLoaded = Callable[[Path, int | None], None]
+
 
 class WarehouseBusyError(RuntimeError):
     """The DuckDB file is open for writing in another process."""
@@ -89,6 +92,7 @@ def load_files(
     files: Iterable[Path],
     checksum: Callable[[Path], str],
     read: Callable[[Path], Iterable[RawRow]],
+    on_file: FileLoaded | None = None,
 ) -> LoadCounts:
     """Append the rows of every file whose content was never loaded, and record each in the ledger.
     A file whose path, size and modification time are in the ledger is skipped without being read;
@@ -107,10 +111,14 @@ def load_files(
             stat = path.stat()
             if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:
                 counts.skipped_files.append(str(path))
+                if on_file:
+                    on_file(path, None)
                 continue
             sha256 = checksum(path)
             if sha256 in seen:
                 counts.skipped_files.append(str(path))
+                if on_file:
+                    on_file(path, None)
                 continue
             seen.add(sha256)
             rows, unreadable = _insert_rows(connection, schema, load_id, loaded_at, read(path))
@@ -121,6 +129,8 @@ def load_files(
             counts.files += 1
             counts.rows += rows
             counts.unreadable_rows += unreadable
+            if on_file:
+                on_file(path, rows)
         connection.execute("commit")
     except BaseException:
         connection.execute("rollback")
