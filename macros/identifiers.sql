@@ -125,6 +125,35 @@
     {{ return(selects) }}
 {%- endmacro %}
 
+{#- True when an event row certainly has a usable identifier from a configured source that reads a
+    column directly (var idr_identifier_sources without `path`): the value, normalised as
+    int_identifiers_extracted does, is neither empty nor blocked. Identifiers read from JSON paths and
+    context.externalIds are not looked at, so false means "maybe none". -#}
+{% macro idr_has_certain_identifier() -%}
+    {%- set lowercase_types = var('idr_lowercase_identifier_types') -%}
+    {%- set checks = [] -%}
+    {%- for source in var('idr_identifier_sources') if not source.get('path') -%}
+        {%- set value_expr = 'trim(' ~ source['column'] ~ ')' -%}
+        {%- if source['type'] in lowercase_types -%}{%- set value_expr = 'lower(' ~ value_expr ~ ')' -%}{%- endif -%}
+        {%- set conditions = [
+            'coalesce(' ~ value_expr ~ ", '') <> ''",
+            'not coalesce(' ~ idr_is_blocked_value(value_expr) ~ ', false)',
+        ] -%}
+        {%- if source.get('event_types') -%}
+            {%- set quoted = [] -%}
+            {%- for value in source['event_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
+            {%- do conditions.append('event_type in (' ~ quoted | join(', ') ~ ')') -%}
+        {%- endif -%}
+        {%- if source.get('device_types') -%}
+            {%- set quoted = [] -%}
+            {%- for value in source['device_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
+            {%- do conditions.append('lower(trim(context_device_type)) in (' ~ quoted | join(', ') ~ ')') -%}
+        {%- endif -%}
+        {%- do checks.append('(' ~ conditions | join(' and ') ~ ')') -%}
+    {%- endfor -%}
+    {{ '(' ~ checks | join(' or ') ~ ')' if checks else 'false' }}
+{%- endmacro %}
+
 {#- True when a normalized identifier value is a placeholder that must never identify anybody. -#}
 {% macro idr_is_blocked_value(value_expr) -%}
     {%- set blocked = [] -%}

@@ -114,7 +114,7 @@ ranked as (
             partition by validation_reason is null, message_id
             order by
                 received_at nulls last, loaded_at nulls last, event_source, source_name, source_row,
-                occurred_at, event_type, user_id, anonymous_id, raw_text
+                occurred_at, event_type, user_id, anonymous_id
         ) as message_copy_number
     from explained
 ),
@@ -145,7 +145,18 @@ deduplicated as (
 
 final as (
     select
-        {{ columns | join(',\n        ') }},
+        {%- for column in columns %}
+        {%- if column == 'raw_text' %}
+        -- the landing table keeps the text of every line; here only rejected rows keep it, and those
+        -- that may turn out to have no usable identifier (rejected_events shows their text)
+        case
+            when validation_reason is not null or is_duplicate or not {{ idr_has_certain_identifier() }}
+                then raw_text
+        end as raw_text,
+        {%- else %}
+        {{ column }},
+        {%- endif %}
+        {%- endfor %}
         occurred_at,
         case when is_duplicate then 'duplicate_message_id' else validation_reason end as rejection_reason,
         case

@@ -1,20 +1,26 @@
-"""Find Segment event files and read them into raw rows, without judging their content.
+"""Find Segment event files, tell their kind, and read them into raw rows without judging their content.
 
 NDJSON (one event a line) and JSON-array files are read, gzipped or not (detected by content, not by
 name), and Parquet files (one event a row; columns named as the Segment fields, nested objects as
-structs or JSON). Every line, array element or Parquet row becomes one RawRow; what cannot be read
+structs or JSON). Every line, array element or Parquet row becomes one row; what cannot be read
 still becomes a row, with a load_error saying why, so that nothing in an input file is dropped
 silently. Blank lines are not events and are skipped.
+
+Valid UTF-8 NDJSON, plain or gzipped, is read by DuckDB itself (see `text_parts` and
+warehouse.load_files); `read_rows` is the reader of everything else: JSON arrays, files that are not
+valid UTF-8, and gzip streams that end early.
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,8 +29,12 @@ import duckdb
 EVENT_FILE_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz", ".parquet")
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+UTF8_BOM = b"\xef\xbb\xbf"
 PARQUET_BATCH_ROWS = 50_000
 JSON_WHITESPACE = " \t\r\n"
+READ_CHUNK = 1 << 20
+# A text part DuckDB reads in one piece holds at most this many bytes (cut at a line end).
+PART_BYTES = 256 << 20
 
 
 class EventFileError(Exception):
@@ -38,6 +48,118 @@ class RawRow:
     raw_text: str
     load_error: str | None = None
     load_error_detail: str | None = None
+
+
+class FileKind(Enum):
+    NDJSON = "ndjson"
+    GZIP_NDJSON = "gzip_ndjson"
+    JSON_ARRAY = "json_array"
+    PARQUET = "parquet"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the loader needs to know of a file before reading it: its kind, the checksum the ledger
+    knows its content by, and (for plain text) whether it is valid UTF-8 from start to end."""
+
+    kind: FileKind
+    sha256: str
+    is_utf8: bool
+
+
+def inspect(path: Path) -> FileInfo:
+    """Read a file once: its checksum, kind (by content) and, for plain text, whether it is UTF-8."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith(PARQUET_MAGIC):
+        kind = FileKind.PARQUET
+    elif head.startswith(GZIP_MAGIC):
+        kind = FileKind.JSON_ARRAY if _opens_an_array(_gzip_head(path)) else FileKind.GZIP_NDJSON
+    else:
+        kind = FileKind.JSON_ARRAY if _opens_an_array(head) else FileKind.NDJSON
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = kind is FileKind.NDJSON
+    with path.open("rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+            if is_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return FileInfo(kind, digest.hexdigest(), is_utf8)
+
+
+def _gzip_head(path: Path) -> bytes:
+    try:
+        with gzip.open(path, "rb") as stream:
+            return stream.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return b""
+
+
+def _opens_an_array(head: bytes) -> bool:
+    return head.removeprefix(UTF8_BOM).lstrip().startswith(b"[")
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A piece of an NDJSON file that DuckDB reads as text: `part_path` holds the lines of
+    `source_file` from line `first_line` on (the file itself, a link to it or a decompressed piece)."""
+
+    part_path: Path
+    source_file: str
+    first_line: int
+
+
+def text_parts(path: Path, info: FileInfo, work_dir: Path, number: int) -> list[TextPart] | None:
+    """The parts DuckDB reads a valid UTF-8 NDJSON file through, written or linked into `work_dir`
+    under names of their own (DuckDB would expand glob characters in the file's own name); None when
+    the file must go through `read_rows` instead (not UTF-8, or a gzip stream that does not end well)."""
+    if info.kind is FileKind.NDJSON and info.is_utf8 and path.stat().st_size <= PART_BYTES:
+        link = work_dir / f"{number:06d}-0.ndjson"
+        link.symlink_to(path)
+        return [TextPart(link, str(path), 1)]
+    if info.kind is FileKind.NDJSON and not info.is_utf8:
+        return None
+    if info.kind not in (FileKind.NDJSON, FileKind.GZIP_NDJSON):
+        raise ValueError(f"{path}: {info.kind.value} files are not read as text parts")
+    opener = gzip.open if info.kind is FileKind.GZIP_NDJSON else open
+    parts: list[TextPart] = []
+    try:
+        with opener(path, "rb") as stream:
+            for index, (first_line, piece) in enumerate(_pieces(stream)):  # type: ignore[arg-type]
+                piece.decode("utf-8")  # raises when the piece is not UTF-8
+                part_path = work_dir / f"{number:06d}-{index}.ndjson"
+                part_path.write_bytes(piece)
+                parts.append(TextPart(part_path, str(path), first_line))
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        for part in parts:
+            part.part_path.unlink(missing_ok=True)
+        return None
+    return parts
+
+
+def _pieces(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """The stream in pieces of about PART_BYTES that end at a line end, each with its first line number."""
+    first_line, carry = 1, b""
+    while chunk := stream.read(PART_BYTES):
+        data = carry + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        piece, carry = data[:cut], data[cut:]
+        yield first_line, piece
+        first_line += piece.count(b"\n")
+    if carry:
+        yield first_line, carry
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -57,15 +179,6 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return list(found)
 
 
-def sha256_of(path: Path) -> str:
-    """The checksum the ledger of loaded files knows a file's content by."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def read_rows(path: Path) -> Iterator[RawRow]:
     """Every event of one file as a RawRow, in file order."""
     name = str(path)
@@ -76,7 +189,7 @@ def read_rows(path: Path) -> Iterator[RawRow]:
         with _open(path) as stream:
             head = stream.read(4096)
             stream.seek(0)
-            if head.lstrip().startswith(b"["):
+            if _opens_an_array(head):
                 yield from _array_rows(name, stream.read())
             else:
                 yield from _line_rows(name, stream)

@@ -16,8 +16,7 @@ from urllib.parse import unquote
 
 import duckdb
 
-from idrlib import warehouse
-from idrlib.event_files import read_rows, sha256_of
+from idrlib import loading, warehouse
 from idrlib.summary import WarehouseSummary, count_marts
 from idrlib.warehouse import LoadCounts
 
@@ -112,7 +111,7 @@ def _stage(
             connection.executemany(
                 f'insert into "{schema}".loaded_files ({LEDGER_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?)', ledger
             )
-        counts = warehouse.load_files(connection, schema, load_id, files, sha256_of, read_rows, on_file)
+        counts = loading.load_files(connection, schema, load_id, files, staging, on_file)
         if counts.files:
             for table, columns, name in (
                 ("raw_events", ROW_COLUMNS, "rows"),

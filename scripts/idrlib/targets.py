@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from idrlib import spark_session, spark_warehouse, warehouse
-from idrlib.event_files import read_rows, sha256_of
+from idrlib import loading, spark_session, spark_warehouse, warehouse
 from idrlib.summary import WarehouseMissingError, WarehouseSummary
 from idrlib.warehouse import FileLoaded, LoadCounts
 
@@ -66,7 +65,7 @@ class DuckDBTarget:
         connection = warehouse.connect(self.db_path)
         try:
             warehouse.ensure_landing_tables(connection, landing_schema)
-            return warehouse.load_files(connection, landing_schema, load_id, files, sha256_of, read_rows, on_file)
+            return loading.load_files(connection, landing_schema, load_id, files, self.db_path.parent, on_file)
         finally:
             connection.close()
 

@@ -188,8 +188,7 @@ def event(message_id: str, timestamp: str, anonymous_id: str, user_id: str | Non
 
 
 def test_a_merge_is_recorded_even_when_the_run_that_made_it_stopped_after_stitching(tmp_path: Path) -> None:
-    from idrlib import warehouse
-    from idrlib.event_files import read_rows, sha256_of
+    from idrlib import loading, warehouse
 
     inbox, db_path, reports = tmp_path / "inbox", tmp_path / "identity.duckdb", tmp_path / "reports"
     inbox.mkdir()
@@ -206,7 +205,7 @@ def test_a_merge_is_recorded_even_when_the_run_that_made_it_stopped_after_stitch
     night2.write_text(event("m3", "2024-01-03T00:00:00Z", "a-old", "u1"))
     connection = warehouse.connect(db_path)
     try:
-        warehouse.load_files(connection, "landing", "night2", [night2], sha256_of, read_rows)
+        loading.load_files(connection, "landing", "night2", [night2], tmp_path)
     finally:
         connection.close()
     dbt = subprocess.run(

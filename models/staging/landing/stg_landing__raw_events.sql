@@ -12,10 +12,11 @@ with source as (
     }) }}
 ),
 
-checked as (
+parsed as (
+    -- the JSON text is parsed once, into the fields the pipeline reads
     select
         *,
-        load_error is null and {{ idr_is_json_object('raw_text') }} as is_json_object
+        case when load_error is null then {{ idr_parse_segment_event('raw_text') }} end as event
     from source
 ),
 
@@ -29,14 +30,16 @@ extracted as (
         raw_text,
         case
             when load_error is not null then load_error
-            when not is_json_object then 'invalid_json'
+            when event is null then 'invalid_json'
         end as source_rejection_reason,
         case
             when load_error is not null then load_error_detail
-            when not is_json_object then 'the line is not a valid JSON object'
+            when event is null then 'the line is not a valid JSON object'
         end as source_rejection_detail,
-        case when is_json_object then raw_text end as payload
-    from checked
+        {%- for field in idr_segment_event_fields() %}
+        {{ idr_segment_event_field('event', field) }} as {{ field['column'] }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from parsed
 ),
 
 renamed as (
@@ -49,28 +52,29 @@ renamed as (
         raw_text,
         source_rejection_reason,
         source_rejection_detail,
-        {{ idr_json_extract('payload', ['messageId']) }} as message_id,
-        lower(trim({{ idr_json_extract('payload', ['type']) }})) as event_type,
-        {{ idr_json_extract('payload', ['event']) }} as track_event,
-        {{ idr_json_extract('payload', ['name']) }} as call_name,
-        {{ idr_json_extract('payload', ['userId']) }} as user_id,
-        {{ idr_json_extract('payload', ['anonymousId']) }} as anonymous_id,
-        {{ idr_json_extract('payload', ['previousId']) }} as previous_id,
-        {{ idr_json_extract('payload', ['groupId']) }} as group_id,
-        {{ idr_json_extract('payload', ['traits']) }} as traits,
-        {{ idr_json_extract('payload', ['context', 'traits']) }} as context_traits,
-        {{ idr_json_extract('payload', ['properties']) }} as properties,
-        {{ idr_json_extract('payload', ['context', 'app', 'name']) }} as context_app_object_name,
-        {{ idr_json_extract('payload', ['context', 'app']) }} as context_app,
-        {{ idr_json_extract('payload', ['context', 'device', 'id']) }} as context_device_id,
-        {{ idr_json_extract('payload', ['context', 'device', 'type']) }} as context_device_type,
-        {{ idr_json_extract('payload', ['context', 'device', 'advertisingId']) }}
-            as context_device_advertising_id,
-        {{ idr_json_extract('payload', ['context', 'externalIds']) }} as context_external_ids,
-        {{ idr_json_extract('payload', ['timestamp']) }} as timestamp_raw,
-        {{ idr_json_extract('payload', ['originalTimestamp']) }} as original_timestamp_raw,
-        {{ idr_json_extract('payload', ['sentAt']) }} as sent_at_raw,
-        {{ idr_json_extract('payload', ['receivedAt']) }} as received_at_raw
+        message_id,
+        lower(trim(type_raw)) as event_type,
+        track_event,
+        call_name,
+        user_id,
+        anonymous_id,
+        previous_id,
+        group_id,
+        traits,
+        context_traits,
+        properties,
+        case
+            when left(context_app, 1) = '{' then {{ idr_json_extract('context_app', ['name']) }}
+        end as context_app_object_name,
+        context_app,
+        context_device_id,
+        context_device_type,
+        context_device_advertising_id,
+        context_external_ids,
+        timestamp_raw,
+        original_timestamp_raw,
+        sent_at_raw,
+        received_at_raw
     from extracted
 ),
 
