@@ -32,6 +32,8 @@ PARQUET_MAGIC = b"PAR1"
 UTF8_BOM = b"\xef\xbb\xbf"
 PARQUET_BATCH_ROWS = 50_000
 JSON_WHITESPACE = " \t\r\n"
+# A line of only these characters is blank: not an event, skipped (any other line becomes a row).
+BLANK_CHARACTERS = " \t\r\n\v\f"
 READ_CHUNK = 1 << 20
 # A text part DuckDB reads in one piece holds at most this many bytes (cut at a line end).
 PART_BYTES = 256 << 20
@@ -237,7 +239,7 @@ def _decode(data: bytes, first: bool) -> tuple[str, str | None]:
 def _line_rows(name: str, stream: BinaryIO) -> Iterator[RawRow]:
     for line_number, raw in enumerate(stream, start=1):
         text, problem = _decode(raw.rstrip(b"\r\n"), first=line_number == 1)
-        if not text.strip():
+        if not text.strip(BLANK_CHARACTERS):
             continue
         if problem:
             yield RawRow(name, line_number, text, "invalid_utf8", problem)

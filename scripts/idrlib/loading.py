@@ -19,15 +19,13 @@ from pathlib import Path
 
 import duckdb
 
-from idrlib.event_files import FileInfo, FileKind, RawRow, TextPart, inspect, read_rows, text_parts
+from idrlib.event_files import BLANK_CHARACTERS, FileInfo, FileKind, RawRow, TextPart, inspect, read_rows, text_parts
 from idrlib.warehouse import FileLoaded, LoadCounts
 
 # Python-read rows are inserted this many at a time.
 BATCH_ROWS = 100_000
 # Text parts are read by one statement until they hold about this many bytes (gzip parts take disk).
 TEXT_GROUP_BYTES = 2 << 30
-# Characters a line may consist of and still be blank (blank lines are not events).
-BLANK_CHARACTERS = " \t\r\n\v\f"
 
 
 @dataclass(frozen=True)
@@ -152,6 +150,8 @@ def _insert_text_parts(
 ) -> None:
     """One statement: every line of every part, with its file and line number; blank lines skipped,
     a line's trailing carriage return and a byte-order mark before the first line taken off."""
+    if not parts:
+        return
     connection.execute(
         f"""
         insert into "{schema}".raw_events
