@@ -11,6 +11,12 @@
 Every command builds on the embedded DuckDB file (--db) by default; with --target spark, on a local
 Spark warehouse (--spark-dir) through dbt-spark (`make spark-setup` installs it).
 
+DuckDB's memory limit, threads and spill folder: --memory-limit, --threads, --temp-dir (run, load,
+nightly, schedule), else $IDR_MEMORY_LIMIT, $IDR_THREADS, $IDR_TEMP_DIR, else the defaults that
+`idr.py run --help` names.
+At a terminal a status line shows the files and rows loaded and the dbt node being built (not with
+--quiet, nor when the output goes to a file or a pipe).
+
 Exit codes: 0 success, 1 the build or a data test failed, 2 bad input or usage, 3 the warehouse is
 in use by another run.
 """
@@ -30,9 +36,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from idrlib import warehouse
+from idrlib import duckdb_settings, warehouse
 from idrlib.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
+from idrlib.duckdb_settings import SettingsError
 from idrlib.event_files import EventFileError, discover
+from idrlib.progress import BuildProgress, LoadProgress, is_terminal
 from idrlib.report import Timings, format_summary
 from idrlib.run_lock import AlreadyRunningError, run_lock
 from idrlib.run_report import build_report, write_report
@@ -90,7 +98,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     for command in (run, nightly):
         command.add_argument("--full-refresh", action="store_true", help="rebuild every table from scratch")
-        command.add_argument("--quiet", action="store_true", help="print only dbt errors and the summary")
+        command.add_argument(
+            "--quiet", action="store_true", help="print only dbt errors and the summary (and no progress)"
+        )
 
     report = commands.add_parser("report", help="print the summary of an existing warehouse")
 
@@ -101,6 +111,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--log-file", type=Path, default=PROJECT_DIR / "logs" / "nightly.log", help="where cron writes the output"
     )
     schedule.add_argument("--install", action="store_true", help="install the entry in your crontab")
+
+    for command in (run, load, nightly, schedule):
+        add_duckdb_options(command)
 
     for command in (run, load, nightly, report, schedule):
         command.add_argument(
@@ -119,6 +132,57 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             f"(default: $IDR_SPARK_DIR, else {DEFAULT_SPARK_DIR.relative_to(PROJECT_DIR)})",
         )
     return parser.parse_args(argv)
+
+
+def add_duckdb_options(command: argparse.ArgumentParser) -> None:
+    """--memory-limit, --threads, --temp-dir: DuckDB's settings (exported as IDR_* for dbt too)."""
+    command.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help=f"DuckDB's memory limit, such as 8GB or 50%% "
+        f"(default: ${duckdb_settings.MEMORY_LIMIT_VAR}, else {duckdb_settings.DEFAULT_MEMORY_LIMIT})",
+    )
+    command.add_argument(
+        "--threads",
+        metavar="N",
+        help=f"threads of DuckDB, and of dbt "
+        f"(default: ${duckdb_settings.THREADS_VAR}, else {duckdb_settings.DEFAULT_THREADS})",
+    )
+    command.add_argument(
+        "--temp-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"folder DuckDB spills to beyond its memory limit "
+        f"(default: ${duckdb_settings.TEMP_DIR_VAR}, else the --db file's path + {duckdb_settings.TEMP_DIR_SUFFIX})",
+    )
+
+
+def duckdb_environment(args: argparse.Namespace) -> dict[str, str]:
+    """DuckDB's settings for this command as IDR_* variables: the options given, else the variables
+    already set, else the defaults; checked (SettingsError)."""
+    db_path = None if args.target == "spark" else (args.db or DEFAULT_DB).resolve()
+    temp_dir = getattr(args, "temp_dir", None)
+    return duckdb_settings.resolve(
+        db_path,
+        memory_limit=getattr(args, "memory_limit", None),
+        threads=getattr(args, "threads", None),
+        temp_dir=temp_dir.resolve() if temp_dir is not None else None,
+    )
+
+
+def duckdb_arguments(args: argparse.Namespace) -> list[str]:
+    """The DuckDB options given on the command line, for the nightly entry to repeat."""
+    given = [
+        ("--memory-limit", args.memory_limit),
+        ("--threads", args.threads),
+        ("--temp-dir", args.temp_dir.resolve() if args.temp_dir is not None else None),
+    ]
+    return [part for option, value in given if value is not None for part in (option, str(value))]
+
+
+def progress_wanted(quiet: bool) -> bool:
+    """Progress lines only for a person at a terminal: stdout and stderr both a terminal, no --quiet."""
+    return not quiet and is_terminal(sys.stdout) and is_terminal(sys.stderr)
 
 
 class UsageError(Exception):
@@ -149,9 +213,14 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
-def load_events(target: Target, files: list[Path], load_id: str) -> LoadCounts:
-    """Append the files not loaded before to the landing table (the caller holds the run lock)."""
-    return target.load(files, load_id, str(project_vars().get("idr_landing_schema", "landing")))
+def load_events(target: Target, files: list[Path], load_id: str, progress: bool = False) -> LoadCounts:
+    """Append the files not loaded before to the landing table (the caller holds the run lock); with
+    `progress`, files and rows read so far on stderr's status line."""
+    landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
+    if not progress:
+        return target.load(files, load_id, landing_schema)
+    with LoadProgress(len(files), sys.stderr) as on_file:
+        return target.load(files, load_id, landing_schema, on_file)
 
 
 def build_warehouse(
@@ -163,20 +232,25 @@ def build_warehouse(
     log_path: Path | None = None,
     unit_tests: bool = True,
 ) -> RunResult:
-    """Under the run lock: load the files not loaded before, run `dbt build`, read the counts."""
+    """Under the run lock: load the files not loaded before, run `dbt build`, read the counts.
+    At a terminal (without `quiet`), a status line shows the load's and the build's progress."""
     started = time.monotonic()
     result = RunResult(run_id=new_run_id())
+    progress = progress_wanted(quiet)
     with run_lock(target.lock_path):
         try:
             target.check_writable()
             if files:
-                result.load = load_events(target, files, result.run_id)
+                result.load = load_events(target, files, result.run_id, progress)
                 result.timings.load_seconds = time.monotonic() - started
             command = ["build", *(["--full-refresh"] if full_refresh else [])]
             if not unit_tests:  # they test the SQL, not the data: development and CI run them
                 command += ["--exclude-resource-type", "unit_test"]
             dbt_vars = {"idr_segment_tables": segment_tables}
-            result.outcome = run_dbt(command, target.name, target.environment(), dbt_vars, quiet, log_path)
+            build_progress = BuildProgress(sys.stderr) if progress else None
+            result.outcome = run_dbt(
+                command, target.name, target.environment(), dbt_vars, quiet, log_path, build_progress
+            )
             result.timings.dbt_seconds = result.outcome.seconds
             if result.outcome.success:
                 result.summary = target.summarize(result.run_id if result.load else None)
@@ -201,7 +275,7 @@ def load(args: argparse.Namespace) -> int:
     with run_lock(target.lock_path):
         try:
             target.check_writable()
-            counts = load_events(target, files, new_run_id())
+            counts = load_events(target, files, new_run_id(), progress_wanted(quiet=False))
         finally:
             target.close()
     print(
@@ -281,8 +355,10 @@ def report(args: argparse.Namespace) -> int:
 
 def schedule(args: argparse.Namespace) -> int:
     target = make_target(args)
-    warehouse_args = target.arguments()
-    entry = cron_entry(args.at, PROJECT_DIR, args.events.resolve(), warehouse_args, args.log_file.resolve())
+    warehouse_args = target.arguments()  # kept last: cron_entry marks the entry with its last argument
+    entry = cron_entry(
+        args.at, PROJECT_DIR, args.events.resolve(), [*duckdb_arguments(args), *warehouse_args], args.log_file.resolve()
+    )
     if args.install:
         args.log_file.resolve().parent.mkdir(parents=True, exist_ok=True)
         install(entry, warehouse_args)
@@ -296,12 +372,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     commands = {"run": run, "load": load, "nightly": nightly, "report": report, "schedule": schedule}
     try:
+        os.environ.update(duckdb_environment(args))  # read by profiles.yml and by the driver's connections
         return commands[args.command](args)
     except (
         EventFileError,
         WarehouseMissingError,
         ScheduleError,
         UsageError,
+        SettingsError,
         SparkUnavailableError,
         LandingTableError,
     ) as error:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dbt.cli.main import dbtRunner
+
+from idrlib.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -40,8 +45,12 @@ def run_dbt(
     dbt_vars: dict[str, Any] | None = None,
     quiet: bool = False,
     log_path: Path | None = None,
+    progress: BuildProgress | None = None,
 ) -> DbtOutcome:
-    """Invoke `dbt <command>` on the project's `target`, with `environment` (what profiles.yml reads)."""
+    """Invoke `dbt <command>` on the project's `target`, with `environment` (what profiles.yml reads).
+
+    With `progress` on a terminal (and not `quiet`), dbt's nodes are shown on its line instead of
+    dbt's own line per node; dbt still prints its warnings and errors, above that line."""
     os.environ.update(environment)
     arguments = [*command, "--target", target, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
@@ -50,9 +59,21 @@ def run_dbt(
         arguments += ["--log-path", str(log_path)]
     if quiet:
         arguments.insert(0, "--quiet")
+    shown = progress if progress is not None and progress.active and not quiet else None
+    callbacks = []
+    if shown is not None:
+        # the progress line stands for dbt's line per node: its console keeps warnings and errors,
+        # its log file stays as detailed as ever
+        file_level = os.environ.get("DBT_LOG_LEVEL_FILE", "debug")
+        arguments = ["--log-level", "warn", "--log-level-file", file_level, *arguments]
+        callbacks.append(progress_callback(shown))
     started = time.monotonic()
     try:
-        result = dbtRunner().invoke(arguments)
+        with ExitStack() as stack:
+            if shown is not None:
+                stack.enter_context(shown)
+                stack.enter_context(redirect_stdout(shown.above(sys.stdout)))
+            result = dbtRunner(callbacks=callbacks).invoke(arguments)
     finally:
         if target == "duckdb":
             close_warehouse()
@@ -69,6 +90,21 @@ def run_dbt(
             for r in sorted(node_results, key=lambda r: -float(r.execution_time))[:10]
         ],
     )
+
+
+def progress_callback(progress: BuildProgress) -> Callable[[Any], None]:
+    """A dbtRunner callback telling `progress` of every node dbt starts (`LogStartLine`, which carries
+    dbt's number of the node and the number of nodes) and finishes (`NodeFinished`)."""
+
+    def on_event(message: Any) -> None:
+        name = message.info.name
+        if name == "LogStartLine":
+            node = message.data.node_info
+            progress.node_started(node.unique_id, node.node_name, message.data.index, message.data.total)
+        elif name == "NodeFinished":
+            progress.node_finished(message.data.node_info.unique_id)
+
+    return on_event
 
 
 def close_warehouse() -> None:
