@@ -1,6 +1,6 @@
 """Benchmark: what a nightly run adding one day's events costs next to a full rebuild.
 
-Generates (or reuses) daily event files, loads all days but the last with `idr.py nightly`, then
+Generates (or reuses) daily NDJSON event files, loads all days but the last with `idr.py nightly`, then
 times, in one session on one machine: the nightly run that adds the last day (incremental), and a
 full rebuild of the same warehouse (`idr.py nightly --full-refresh`: the same command, every table
 rebuilt from the landing table). Writes the figures as JSON and as a
@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_events import day_of
 
 from idrlib.run_results import node_seconds
 
@@ -76,28 +78,32 @@ def main() -> None:
             ],
             check=True,
         )
-    days = sorted(events_dir.glob("day-*.ndjson"))
+    files = sorted(events_dir.glob("day-*.ndjson"))
+    last_day = max(day_of(path) for path in files)
+    history = [path for path in files if day_of(path) != last_day]
+    night = [path for path in files if day_of(path) == last_day]  # one file per shard
     inbox, db_path = args.work / "inbox", args.work / "identity.duckdb"
     shutil.rmtree(inbox, ignore_errors=True)
     inbox.mkdir(parents=True)
     for path in (db_path, db_path.with_name(db_path.name + ".wal")):
         path.unlink(missing_ok=True)
-    for day in days[:-1]:
-        (inbox / day.name).symlink_to(day.resolve())
+    for path in history:
+        (inbox / path.name).symlink_to(path.resolve())
     common = ["--db", str(db_path), "--reports", str(args.work / "reports"), "--logs", str(args.work / "logs")]
 
     history_seconds = timed(["nightly", "--events", str(inbox), *common])
     if args.keep_history:
         shutil.copyfile(db_path, args.work / "history.duckdb")
-    (inbox / days[-1].name).symlink_to(days[-1].resolve())
+    for path in night:
+        (inbox / path.name).symlink_to(path.resolve())
     nightly_seconds = timed(["nightly", "--events", str(inbox), *common])
     nightly_nodes = node_seconds(RUN_RESULTS)
     full_seconds = timed(["nightly", "--events", str(inbox), "--full-refresh", *common])
     full_nodes = node_seconds(RUN_RESULTS)
 
     results = {
-        "events_total": count_lines(days),
-        "events_new": count_lines(days[-1:]),
+        "events_total": count_lines(files),
+        "events_new": count_lines(night),
         "first_build_of_history_seconds": round(history_seconds, 1),
         "nightly_incremental_seconds": round(nightly_seconds, 1),
         "full_rebuild_seconds": round(full_seconds, 1),
