@@ -70,3 +70,17 @@
 {% macro duckdb__idr_materialized() -%}
     materialized
 {%- endmacro %}
+
+{#- Placed after `as` in a CTE that a query reads more than once but that is cheaper to read again
+    than to store: a filter over a table, whose every reader needs other columns (DuckDB stores a CTE
+    read twice unless told `not materialized`, holding all of its rows in memory; nothing elsewhere). -#}
+{% macro idr_not_materialized() -%}
+    {{ return(adapter.dispatch('idr_not_materialized', 'identity_resolution')()) }}
+{%- endmacro %}
+
+{% macro default__idr_not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__idr_not_materialized() -%}
+    not materialized
+{%- endmacro %}

@@ -3,7 +3,11 @@
     earlier run stays; within one run the first copy received (then loaded) is kept.
     Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
     has not seen, tagged with the run's batch_started_at. -#}
-{{ config(materialized=idr_incremental(), incremental_strategy='append') }}
+{{ config(
+    materialized=idr_incremental(),
+    incremental_strategy='append',
+    post_hook="{{ idr_mark_message_copies(this, source('landing', 'raw_events')) }}",
+) }}
 
 
 {%- set staging_models = ['stg_landing__raw_events'] -%}
@@ -110,12 +114,15 @@ explained as (
 ranked as (
     select
         *,
+        {%- if idr_marks_message_copies_after_insert() %}
+        -- the copies of a messageId within this run are marked after the insert (idr_mark_message_copies)
+        1 as message_copy_number
+        {%- else %}
         row_number() over (
             partition by validation_reason is null, message_id
-            order by
-                received_at nulls last, loaded_at nulls last, event_source, source_name, source_row,
-                occurred_at, event_type, user_id, anonymous_id
+            order by {{ idr_message_copy_order() | join(', ') }}
         ) as message_copy_number
+        {%- endif %}
     from explained
 ),
 
@@ -160,7 +167,7 @@ final as (
         occurred_at,
         case when is_duplicate then 'duplicate_message_id' else validation_reason end as rejection_reason,
         case
-            when is_duplicate then 'messageId ' || message_id || ' was already accepted from an earlier row'
+            when is_duplicate then {{ idr_duplicate_detail('message_id') }}
             else validation_detail
         end as rejection_detail,
         {{ idr_batch_marker() }} as batch_started_at

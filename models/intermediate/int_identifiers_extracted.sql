@@ -7,7 +7,7 @@
 
 {{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
-with events as (
+with events as {{ idr_not_materialized() }} (
     -- on an incremental run, the accepted events this run added
     select * from {{ ref('int_events_validated') }}
     where rejection_reason is null and {{ idr_unprocessed() }}

@@ -16,29 +16,29 @@ parsed as (
     -- the JSON text is parsed once, into the fields the pipeline reads
     select
         *,
-        case when load_error is null then {{ idr_parse_segment_event('raw_text') }} end as event
+        case when load_error is null then {{ idr_parse_segment_event('raw_text') }} end as parsed_event
     from source
 ),
 
 extracted as (
     select
         'landing' as event_source,
-        source_file as source_name,
-        source_line as source_row,
-        load_id,
-        loaded_at,
-        raw_text,
+        parsed.source_file as source_name,
+        parsed.source_line as source_row,
+        parsed.load_id,
+        parsed.loaded_at,
+        parsed.raw_text,
+        {%- for field in idr_segment_event_fields() %}
+        {{ idr_segment_event_field('parsed.parsed_event', field) }} as {{ field['column'] }},
+        {%- endfor %}
         case
-            when load_error is not null then load_error
-            when event is null then 'invalid_json'
+            when parsed.load_error is not null then parsed.load_error
+            when parsed.parsed_event is null then 'invalid_json'
         end as source_rejection_reason,
         case
-            when load_error is not null then load_error_detail
-            when event is null then 'the line is not a valid JSON object'
-        end as source_rejection_detail,
-        {%- for field in idr_segment_event_fields() %}
-        {{ idr_segment_event_field('event', field) }} as {{ field['column'] }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            when parsed.load_error is not null then parsed.load_error_detail
+            when parsed.parsed_event is null then 'the line is not a valid JSON object'
+        end as source_rejection_detail
     from parsed
 ),
 

@@ -1,0 +1,117 @@
+{#- Usable rows that repeat a messageId: within one run, the first copy received (then loaded) is
+    kept and the others are rejected as duplicate_message_id. -#}
+
+{#- The order that decides which copy of a messageId is kept: the first one. -#}
+{% macro idr_message_copy_order() -%}
+    {{ return([
+        'received_at nulls last', 'loaded_at nulls last', 'event_source', 'source_name', 'source_row',
+        'occurred_at', 'event_type', 'user_id', 'anonymous_id',
+    ]) }}
+{%- endmacro %}
+
+{#- The detail of a duplicate_message_id rejection. -#}
+{% macro idr_duplicate_detail(message_id_expr) -%}
+    'messageId ' || {{ message_id_expr }} || ' was already accepted from an earlier row'
+{%- endmacro %}
+
+{#- Whether int_events_validated leaves the copies within a run to idr_mark_message_copies (true on
+    DuckDB: a window over every new row, with all its columns, costs more than the rest of the model)
+    or ranks them in its query (elsewhere). -#}
+{% macro idr_marks_message_copies_after_insert() -%}
+    {{ return(adapter.dispatch('idr_marks_message_copies_after_insert', 'identity_resolution')()) }}
+{%- endmacro %}
+
+{% macro default__idr_marks_message_copies_after_insert() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__idr_marks_message_copies_after_insert() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- Post-hook of int_events_validated: the rows this run added that repeat the messageId of another of
+    its usable rows and are not the first copy become duplicate_message_id rejections, and get back
+    their raw text from the landing table. Reads only the narrow columns of the new rows; rows are
+    told apart by DuckDB's rowid. Nothing where idr_marks_message_copies_after_insert is false. -#}
+{% macro idr_mark_message_copies(validated, landing) -%}
+    {{ return(adapter.dispatch('idr_mark_message_copies', 'identity_resolution')(validated, landing)) }}
+{%- endmacro %}
+
+{% macro default__idr_mark_message_copies(validated, landing) -%}
+{%- endmacro %}
+
+{% macro duckdb__idr_mark_message_copies(validated, landing) -%}
+    {%- set landing_exists = execute and adapter.get_relation(landing.database, landing.schema, landing.identifier) is not none -%}
+    update {{ validated }} as validated
+    set
+        rejection_reason = 'duplicate_message_id',
+        rejection_detail = {{ idr_duplicate_detail('validated.message_id') }},
+        raw_text = copies.raw_text
+    from (
+        with new_rows as (
+            select
+                rowid as row_id,
+                message_id,
+                {{ idr_message_copy_order() | map('replace', ' nulls last', '') | join(', ') }},
+                load_id
+            from {{ validated }}
+            where batch_started_at = {{ idr_batch_marker() }} and rejection_reason is null
+        ),
+
+        copied_messages as (
+            select message_id
+            from new_rows
+            group by message_id
+            having count(*) > 1
+        ),
+
+        ranked as (
+            select
+                *,
+                row_number() over (
+                    partition by message_id
+                    order by {{ idr_message_copy_order() | join(', ') }}, row_id
+                ) as copy_number
+            from new_rows
+            where message_id in (select copied_messages.message_id from copied_messages)
+        ),
+
+        later_copies as (
+            select * from ranked
+            where copy_number > 1
+        ),
+
+        {%- if landing_exists %}
+
+        texts as (
+            -- a landing row is its file's line (a JSON-array line may hold several elements: the one
+            -- with this messageId)
+            select
+                later_copies.row_id,
+                min(landing.raw_text) as raw_text
+            from later_copies
+            inner join {{ landing }} as landing
+                on
+                    later_copies.event_source = 'landing'
+                    and later_copies.load_id = landing.load_id
+                    and later_copies.source_name = landing.source_file
+                    and later_copies.source_row = landing.source_line
+            where json_extract_string(landing.raw_text, '$.messageId') = later_copies.message_id
+            group by later_copies.row_id
+        ),
+        {%- endif %}
+
+        final as (
+            select
+                later_copies.row_id,
+                {{ 'texts.raw_text' if landing_exists else 'cast(null as varchar)' }} as raw_text
+            from later_copies
+            {%- if landing_exists %}
+            left join texts on later_copies.row_id = texts.row_id
+            {%- endif %}
+        )
+
+        select * from final
+    ) as copies
+    where validated.rowid = copies.row_id
+{%- endmacro %}
