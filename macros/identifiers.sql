@@ -154,6 +154,14 @@
     {{ '(' ~ checks | join(' or ') ~ ')' if checks else 'false' }}
 {%- endmacro %}
 
+{#- For int_events_validated rows (as `relation`): true for the accepted events that may have no usable
+    identifier. int_events_validated keeps the raw text of a landing row exactly when
+    idr_has_certain_identifier is false (or the row is rejected); rows from Segment warehouse tables
+    have no raw text and are all looked at. -#}
+{% macro idr_may_lack_identifier(relation) -%}
+    ({{ relation }}.raw_text is not null or {{ relation }}.event_source <> 'landing')
+{%- endmacro %}
+
 {#- True when a normalized identifier value is a placeholder that must never identify anybody. -#}
 {% macro idr_is_blocked_value(value_expr) -%}
     {%- set blocked = [] -%}

@@ -2,14 +2,24 @@
     never changes afterwards: an event's identifiers are fixed). -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
-with events as (
+with events as {{ idr_not_materialized() }} (
     select * from {{ ref('int_events_validated') }}
     where {{ idr_unprocessed() }}
 ),
 
+candidates as (
+    -- accepted events that may have no usable identifier (int_events_validated kept their raw text)
+    select events.message_id
+    from events
+    where events.rejection_reason is null and {{ idr_may_lack_identifier('events') }}
+),
+
 usable_identifiers as (
     select * from {{ ref('int_identifiers_extracted') }}
-    where not is_blocked and {{ idr_unprocessed() }}
+    where
+        not is_blocked
+        and {{ idr_unprocessed() }}
+        and message_id in (select candidates.message_id from candidates)
 ),
 
 rejected as (
@@ -43,6 +53,7 @@ unidentified as (
     from events
     where
         events.rejection_reason is null
+        and events.message_id in (select candidates.message_id from candidates)
         and events.message_id not in (select usable_identifiers.message_id from usable_identifiers)
 ),
 

@@ -178,7 +178,13 @@ def _insert_text_parts(
                 part_files.first_line + part_lines.line_in_part - 1 as source_line,
                 case
                     when part_files.first_line = 1 and part_lines.line_in_part = 1
-                        then rtrim(ltrim(part_lines.line, chr(65279)), chr(13))
+                        then rtrim(
+                            case
+                                when starts_with(part_lines.line, chr(65279)) then substr(part_lines.line, 2)
+                                else part_lines.line
+                            end,
+                            chr(13)
+                        )
                     when suffix(part_lines.line, chr(13)) then rtrim(part_lines.line, chr(13))
                     else part_lines.line
                 end as raw_text

@@ -59,6 +59,14 @@ def test_lines_keep_their_numbers_blank_lines_are_skipped_and_line_ends_taken_of
     assert rows == python_rows(path)
 
 
+def test_only_one_byte_order_mark_is_taken_off(tmp_path: Path) -> None:
+    path = tmp_path / "marks.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf{}\n")
+    assert (
+        [raw for _, _, raw, _ in load(tmp_path, [path])] == ["\ufeff{}"] == [raw for _, _, raw, _ in python_rows(path)]
+    )
+
+
 def test_a_gzipped_file_gives_the_rows_of_its_content(tmp_path: Path) -> None:
     text = "".join(event(n) + "\n" for n in range(300))
     plain, packed = tmp_path / "day.ndjson", tmp_path / "day.log"
