@@ -29,10 +29,14 @@
     {{ return(true) }}
 {%- endmacro %}
 
-{#- Post-hook of int_events_validated: the rows this run added that repeat the messageId of another of
-    its usable rows and are not the first copy become duplicate_message_id rejections, and get back
-    their raw text from the landing table. Reads only the narrow columns of the new rows; rows are
-    told apart by DuckDB's rowid. Nothing where idr_marks_message_copies_after_insert is false. -#}
+{#- Post-hook of int_events_validated, run after the model's own transaction has committed: the rows
+    not yet looked at (written after the watermark this hook records, so that rows of a run killed
+    before its hook are looked at by the next run) that repeat the messageId of another such usable
+    row and are not its first copy become duplicate_message_id rejections, and get back their raw
+    text from the landing table. Reads only the narrow columns of those rows; rows are told apart by
+    DuckDB's rowid. In a transaction of its own: an update in the insert's transaction would make
+    DuckDB write every inserted row to the WAL. Nothing where idr_marks_message_copies_after_insert
+    is false. -#}
 {% macro idr_mark_message_copies(validated, landing) -%}
     {{ return(adapter.dispatch('idr_mark_message_copies', 'identity_resolution')(validated, landing)) }}
 {%- endmacro %}
@@ -42,6 +46,13 @@
 
 {% macro duckdb__idr_mark_message_copies(validated, landing) -%}
     {%- set landing_exists = execute and adapter.get_relation(landing.database, landing.schema, landing.identifier) is not none -%}
+    {%- set watermark_id = idr_sql_string('idr_mark_message_copies.' ~ validated.identifier) -%}
+    {%- set query -%}
+        select coalesce(max(watermarks.tested_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ idr_test_watermarks() }} as watermarks
+        where watermarks.test_id = {{ watermark_id }}
+    {%- endset -%}
+    begin transaction;
     update {{ validated }} as validated
     set
         rejection_reason = 'duplicate_message_id',
@@ -55,7 +66,7 @@
                 {{ idr_message_copy_order() | map('replace', ' nulls last', '') | join(', ') }},
                 load_id
             from {{ validated }}
-            where batch_started_at = {{ idr_batch_marker() }} and rejection_reason is null
+            where batch_started_at > {{ idr_queried_timestamp(query) }} and rejection_reason is null
         ),
 
         copied_messages as (
@@ -113,5 +124,8 @@
 
         select * from final
     ) as copies
-    where validated.rowid = copies.row_id
+    where validated.rowid = copies.row_id;
+    delete from {{ idr_test_watermarks() }} where test_id = {{ watermark_id }};
+    insert into {{ idr_test_watermarks() }} values ({{ watermark_id }}, {{ idr_batch_marker() }});
+    commit
 {%- endmacro %}

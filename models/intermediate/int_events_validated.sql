@@ -6,7 +6,7 @@
 {{ config(
     materialized=idr_incremental(),
     incremental_strategy='append',
-    post_hook="{{ idr_mark_message_copies(this, source('landing', 'raw_events')) }}",
+    post_hook=after_commit("{{ idr_mark_message_copies(this, source('landing', 'raw_events')) }}"),
 ) }}
 
 
