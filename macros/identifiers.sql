@@ -92,6 +92,20 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The conditions of an entry of var idr_identifier_sources on the event row: its `event_types` and
+    `device_types` (case-insensitive), as a list of SQL predicates (empty when it has neither). -#}
+{% macro idr_identifier_source_filters(source) -%}
+    {%- set filters = [] -%}
+    {%- for setting, expr in [('event_types', 'event_type'), ('device_types', 'lower(trim(context_device_type))')] -%}
+        {%- if source.get(setting) -%}
+            {%- set quoted = [] -%}
+            {%- for value in source[setting] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
+            {%- do filters.append(expr ~ ' in (' ~ quoted | join(', ') ~ ')') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(filters) }}
+{%- endmacro %}
+
 {#- One select per configured identifier source (var idr_identifier_sources) over `relation`, each
     returning message_id, occurred_at, identifier_type, raw_value and identifier_source. -#}
 {% macro idr_identifier_source_selects(relation) -%}
@@ -105,17 +119,7 @@
             {%- set value_expr = column -%}
             {%- set label = column -%}
         {%- endif -%}
-        {%- set conditions = [value_expr ~ ' is not null'] -%}
-        {%- if source.get('event_types') -%}
-            {%- set quoted = [] -%}
-            {%- for value in source['event_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
-            {%- do conditions.append('event_type in (' ~ quoted | join(', ') ~ ')') -%}
-        {%- endif -%}
-        {%- if source.get('device_types') -%}
-            {%- set quoted = [] -%}
-            {%- for value in source['device_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
-            {%- do conditions.append('lower(trim(context_device_type)) in (' ~ quoted | join(', ') ~ ')') -%}
-        {%- endif -%}
+        {%- set conditions = [value_expr ~ ' is not null'] + idr_identifier_source_filters(source) -%}
         {%- do selects.append(
             'select message_id, occurred_at, ' ~ idr_sql_string(source['type']) ~ ' as identifier_type, '
             ~ value_expr ~ ' as raw_value, ' ~ idr_sql_string(label) ~ ' as identifier_source from ' ~ relation
@@ -138,17 +142,7 @@
         {%- set conditions = [
             'coalesce(' ~ value_expr ~ ", '') <> ''",
             'not coalesce(' ~ idr_is_blocked_value(value_expr) ~ ', false)',
-        ] -%}
-        {%- if source.get('event_types') -%}
-            {%- set quoted = [] -%}
-            {%- for value in source['event_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
-            {%- do conditions.append('event_type in (' ~ quoted | join(', ') ~ ')') -%}
-        {%- endif -%}
-        {%- if source.get('device_types') -%}
-            {%- set quoted = [] -%}
-            {%- for value in source['device_types'] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
-            {%- do conditions.append('lower(trim(context_device_type)) in (' ~ quoted | join(', ') ~ ')') -%}
-        {%- endif -%}
+        ] + idr_identifier_source_filters(source) -%}
         {%- do checks.append('(' ~ conditions | join(' and ') ~ ')') -%}
     {%- endfor -%}
     {{ '(' ~ checks | join(' or ') ~ ')' if checks else 'false' }}

@@ -42,42 +42,6 @@ extracted as (
     from parsed
 ),
 
-renamed as (
-    select
-        event_source,
-        source_name,
-        source_row,
-        load_id,
-        loaded_at,
-        raw_text,
-        source_rejection_reason,
-        source_rejection_detail,
-        message_id,
-        lower(trim(type_raw)) as event_type,
-        track_event,
-        call_name,
-        user_id,
-        anonymous_id,
-        previous_id,
-        group_id,
-        traits,
-        context_traits,
-        properties,
-        case
-            when left(context_app, 1) = '{' then {{ idr_json_extract('context_app', ['name']) }}
-        end as context_app_object_name,
-        context_app,
-        context_device_id,
-        context_device_type,
-        context_device_advertising_id,
-        context_external_ids,
-        timestamp_raw,
-        original_timestamp_raw,
-        sent_at_raw,
-        received_at_raw
-    from extracted
-),
-
 shaped as (
     select
         event_source,
@@ -89,10 +53,11 @@ shaped as (
         source_rejection_reason,
         source_rejection_detail,
         message_id,
-        event_type,
-        case
-            when event_type = 'track' then track_event
-            when event_type in ('page', 'screen') then call_name
+        lower(trim(type_raw)) as event_type,
+        case lower(trim(type_raw))
+            when 'track' then track_event
+            when 'page' then call_name
+            when 'screen' then call_name
         end as event_name,
         user_id,
         anonymous_id,
@@ -102,10 +67,10 @@ shaped as (
         context_traits,
         properties,
         -- context.app is an object ({"name": ...}); a plain string is taken as the app name.
-        coalesce(
-            context_app_object_name,
-            case when left(context_app, 1) <> '{' then context_app end
-        ) as context_app_name,
+        case
+            when left(context_app, 1) = '{' then {{ idr_json_extract('context_app', ['name']) }}
+            else context_app
+        end as context_app_name,
         context_device_id,
         context_device_type,
         context_device_advertising_id,
@@ -118,7 +83,7 @@ shaped as (
         {{ idr_parse_timestamp('original_timestamp_raw') }} as original_timestamp_at,
         {{ idr_parse_timestamp('sent_at_raw') }} as sent_at,
         {{ idr_parse_timestamp('received_at_raw') }} as received_at
-    from renamed
+    from extracted
 )
 
 select * from shaped
