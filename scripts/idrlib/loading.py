@@ -108,7 +108,7 @@ def _insert_files(
                 for part in parts:
                     part.part_path.unlink(missing_ok=True)
             if on_file:
-                rows = _rows_per_file(connection, schema, load_id)
+                rows = _rows_per_file(connection, schema, load_id, [new_file.path for new_file, _ in group])
                 for new_file, _ in group:
                     on_file(new_file.path, rows.get(str(new_file.path), 0))
         group, group_bytes = [], 0
@@ -128,19 +128,19 @@ def _insert_files(
         else:
             _insert_rows(connection, schema, load_id, loaded_at, read_rows(new_file.path))
         if on_file:
-            added = _rows_per_file(connection, schema, load_id, new_file.path)
+            added = _rows_per_file(connection, schema, load_id, [new_file.path])
             on_file(new_file.path, added.get(str(new_file.path), 0))
     flush()
 
 
 def _rows_per_file(
-    connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, path: Path | None = None
+    connection: duckdb.DuckDBPyConnection, schema: str, load_id: str, paths: list[Path]
 ) -> dict[str, int]:
-    """The rows this load has added so far, by file (of one file only, with `path`)."""
+    """The rows this load has added from each of `paths`."""
     rows = connection.execute(
         f'select source_file, count(*) from "{schema}".raw_events where load_id = ? '
-        "and (source_file = ? or ? is null) group by source_file",
-        [load_id, str(path) if path else None, str(path) if path else None],
+        "and source_file in (select unnest(?::varchar[])) group by source_file",
+        [load_id, [str(path) for path in paths]],
     ).fetchall()
     return {str(file_path): int(count) for file_path, count in rows}
 
