@@ -27,6 +27,15 @@ def run_idr(*args: str | Path, expect: int | None = 0) -> subprocess.CompletedPr
     return result
 
 
+def assert_one_line_error(stderr: str, *fragments: str) -> None:
+    """The driver's refusal: one line, `idr: ...`, holding every fragment."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("idr: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
 def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
     connection = duckdb.connect(str(db_path), read_only=True)
     try:

@@ -6,15 +6,7 @@ import fcntl
 from pathlib import Path
 
 import duckdb
-from conftest import FIXTURES_DIR, run_idr
-
-
-def assert_one_line_error(stderr: str, *fragments: str) -> None:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("idr: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
+from conftest import FIXTURES_DIR, assert_one_line_error, run_idr
 
 
 def test_a_missing_events_path_is_a_usage_error(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import idr
 import pytest
-from conftest import FIXTURES_DIR, IDR, PROJECT_DIR, run_idr
+from conftest import FIXTURES_DIR, IDR, PROJECT_DIR, assert_one_line_error, run_idr
 from dbt.events.types import LogStartLine, NodeFinished
 from dbt_common.events.base_types import msg_from_base_event
 
@@ -347,14 +347,6 @@ def test_without_a_terminal_the_output_is_dbts_own_and_the_options_reach_dbt(tmp
     assert " START sql table model " in result.stdout  # dbt's line per node, as ever
     assert "Concurrency: 1 threads (target='duckdb')" in result.stdout
     assert "Warehouse " in result.stdout
-
-
-def assert_one_line_error(stderr: str, *fragments: str) -> None:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("idr: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.mark.parametrize("command", ["run", "load", "nightly"])
