@@ -7,7 +7,7 @@ still becomes a row, with a load_error saying why, so that nothing in an input f
 silently. Blank lines are not events and are skipped.
 
 Valid UTF-8 NDJSON, plain or gzipped, is read by DuckDB itself (see `text_parts` and
-warehouse.load_files); `read_rows` is the reader of everything else: JSON arrays, files that are not
+loading.load_files); `read_rows` is the reader of everything else: JSON arrays, files that are not
 valid UTF-8, and gzip streams that end early.
 """
 
@@ -17,6 +17,7 @@ import codecs
 import gzip
 import hashlib
 import json
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -137,7 +138,8 @@ def text_parts(path: Path, info: FileInfo, work_dir: Path, number: int) -> list[
     try:
         with opener(path, "rb") as stream:
             for index, (first_line, piece) in enumerate(_pieces(stream)):  # type: ignore[arg-type]
-                piece.decode("utf-8")  # raises when the piece is not UTF-8
+                if info.kind is FileKind.GZIP_NDJSON:
+                    piece.decode("utf-8")  # raises when the piece is not UTF-8 (inspect checked plain files)
                 part_path = work_dir / f"{number:06d}-{index}.ndjson"
                 part_path.write_bytes(piece)
                 parts.append(TextPart(part_path, str(path), first_line))
@@ -211,10 +213,14 @@ def _open(path: Path) -> BinaryIO:
 
 
 def _parquet_rows(name: str) -> Iterator[RawRow]:
-    """Each row of a Parquet file as the JSON object of its columns (null columns as JSON null)."""
+    """Each row of a Parquet file as the JSON object of its columns (null columns as JSON null). The
+    file is read through a link of a plain name: DuckDB would expand glob characters in its own."""
     connection = duckdb.connect()
+    scratch = tempfile.TemporaryDirectory(prefix="idr-parquet-")
     try:
-        result = connection.execute("select to_json(events)::varchar from read_parquet(?) as events", [name])
+        link = Path(scratch.name) / "events.parquet"
+        link.symlink_to(Path(name).resolve())
+        result = connection.execute("select to_json(events)::varchar from read_parquet(?) as events", [str(link)])
         row_number = 0
         while batch := result.fetchmany(PARQUET_BATCH_ROWS):
             for (text,) in batch:
@@ -225,6 +231,7 @@ def _parquet_rows(name: str) -> Iterator[RawRow]:
         yield RawRow(name, None, "", "unreadable_file", f"the Parquet file could not be read to its end: {detail}")
     finally:
         connection.close()
+        scratch.cleanup()
 
 
 def _decode(data: bytes, first: bool) -> tuple[str, str | None]:

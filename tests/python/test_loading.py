@@ -152,6 +152,19 @@ def test_an_unreadable_parquet_file_is_one_row_and_the_other_files_still_load(tm
     ]
 
 
+def test_an_unreadable_parquet_file_with_a_glob_name_reads_no_neighbour(tmp_path: Path) -> None:
+    broken, neighbour = tmp_path / "star*.parquet", tmp_path / "starry.parquet"
+    write_parquet(broken, [f"m{n}" for n in range(1000)])
+    broken.write_bytes(broken.read_bytes()[:300])
+    write_parquet(neighbour, ["n1", "n2"])
+    rows = load(tmp_path, [broken, neighbour])
+    assert [(Path(f).name, error) for f, _, _, error in rows] == [
+        ("star*.parquet", "unreadable_file"),
+        ("starry.parquet", None),
+        ("starry.parquet", None),
+    ]
+
+
 def test_the_ledger_records_each_file_with_its_rows_and_a_copy_adds_nothing(tmp_path: Path) -> None:
     first, copy = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
     first.write_text(event(1) + "\n\n" + event(2) + "\n")
