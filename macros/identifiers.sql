@@ -3,6 +3,24 @@
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
+{#- True when `expr` equals one of the configuration `values` (false or null when it is null),
+    written so that the expression is computed once and, on DuckDB, not as `in (...)`: DuckDB plans a
+    list of five values or more as a join, and a join stops it from numbering the rows of a scan as
+    it reads them (the event_key of int_events_validated). -#}
+{% macro idr_is_one_of(expr, values) -%}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}{%- do quoted.append(idr_sql_string(value)) -%}{%- endfor -%}
+    {{ return(adapter.dispatch('idr_is_one_of', 'identity_resolution')(expr, quoted)) }}
+{%- endmacro %}
+
+{% macro default__idr_is_one_of(expr, quoted) -%}
+    {{ '(' ~ expr ~ ' in (' ~ quoted | join(', ') ~ '))' if quoted else 'false' }}
+{%- endmacro %}
+
+{% macro duckdb__idr_is_one_of(expr, quoted) -%}
+    {{ '(array_position([' ~ quoted | join(', ') ~ '], ' ~ expr ~ ') is not null)' if quoted else 'false' }}
+{%- endmacro %}
+
 {#- A merge-protection setting (priority or limit) of an identifier type, as a CASE expression over
     the var idr_identifier_types; types that are not configured get idr_default_identifier_<setting>. -#}
 {% macro idr_identifier_setting(type_expr, setting) -%}
@@ -98,18 +116,33 @@
     {%- set filters = [] -%}
     {%- for setting, expr in [('event_types', 'event_type'), ('device_types', 'lower(trim(context_device_type))')] -%}
         {%- if source.get(setting) -%}
-            {%- set quoted = [] -%}
-            {%- for value in source[setting] -%}{%- do quoted.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
-            {%- do filters.append(expr ~ ' in (' ~ quoted | join(', ') ~ ')') -%}
+            {%- set lowered = [] -%}
+            {%- for value in source[setting] -%}{%- do lowered.append(value | lower) -%}{%- endfor -%}
+            {%- do filters.append(idr_is_one_of(expr, lowered)) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(filters) }}
 {%- endmacro %}
 
-{#- One select per configured identifier source (var idr_identifier_sources) over `relation`, each
-    returning message_id, occurred_at, identifier_type, raw_value and identifier_source. -#}
-{% macro idr_identifier_source_selects(relation) -%}
-    {%- set selects = [] -%}
+{#- The normalised form of an identifier value: trimmed, and lower-cased for the types of var
+    idr_lowercase_identifier_types. The type is a configured name (`identifier_type`) when it is known
+    when the SQL is written, or else the SQL expression `type_expr`. -#}
+{% macro idr_normalized_identifier_value(value_expr, identifier_type=none, type_expr=none) -%}
+    {%- set lowercase_types = var('idr_lowercase_identifier_types') -%}
+    {%- if identifier_type is not none -%}
+        {{ 'lower(trim(' ~ value_expr ~ '))' if identifier_type in lowercase_types else 'trim(' ~ value_expr ~ ')' }}
+    {%- elif lowercase_types -%}
+        case when {{ idr_is_one_of(type_expr, lowercase_types) }} then lower(trim({{ value_expr }})) else trim({{ value_expr }}) end
+    {%- else -%}
+        trim({{ value_expr }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The entries of var idr_identifier_sources as mappings: `type`, `label` (the identifier_source
+    the rows get: the column, then `.path`), `value` (the normalised value as SQL) and `filters` (its
+    event and device type conditions). -#}
+{% macro idr_identifier_sources() -%}
+    {%- set sources = [] -%}
     {%- for source in var('idr_identifier_sources') -%}
         {%- set column = source['column'] -%}
         {%- if source.get('path') -%}
@@ -119,11 +152,38 @@
             {%- set value_expr = column -%}
             {%- set label = column -%}
         {%- endif -%}
-        {%- set conditions = [value_expr ~ ' is not null'] + idr_identifier_source_filters(source) -%}
+        {%- do sources.append({
+            'type': source['type'],
+            'label': label,
+            'value': idr_normalized_identifier_value(value_expr, identifier_type=source['type']),
+            'filters': idr_identifier_source_filters(source),
+        }) -%}
+    {%- endfor -%}
+    {{ return(sources) }}
+{%- endmacro %}
+
+{#- One select per configured identifier source (var idr_identifier_sources) over `relation`, each
+    returning event_key, occurred_at, identifier_type, identifier_value (normalised, never empty) and
+    identifier_source. A value that an event also has from another source of the same type is
+    returned once, by the source whose label sorts first: the selects need no grouping. -#}
+{% macro idr_identifier_source_selects(relation) -%}
+    {%- set sources = idr_identifier_sources() -%}
+    {%- set selects = [] -%}
+    {%- for source in sources -%}
+        {%- set position = loop.index0 -%}
+        {%- set conditions = ['coalesce(' ~ source['value'] ~ ", '') <> ''"] + source['filters'] -%}
+        {%- for other in sources -%}
+            {%- if other['type'] == source['type'] and (
+                other['label'] < source['label'] or (other['label'] == source['label'] and loop.index0 < position)
+            ) -%}
+                {%- set same_value = [other['value'] ~ ' = ' ~ source['value']] + other['filters'] -%}
+                {%- do conditions.append('not coalesce(' ~ same_value | join(' and ') ~ ', false)') -%}
+            {%- endif -%}
+        {%- endfor -%}
         {%- do selects.append(
-            'select message_id, occurred_at, ' ~ idr_sql_string(source['type']) ~ ' as identifier_type, '
-            ~ value_expr ~ ' as raw_value, ' ~ idr_sql_string(label) ~ ' as identifier_source from ' ~ relation
-            ~ ' where ' ~ conditions | join(' and ')
+            'select event_key, occurred_at, ' ~ idr_sql_string(source['type']) ~ ' as identifier_type, '
+            ~ source['value'] ~ ' as identifier_value, ' ~ idr_sql_string(source['label'])
+            ~ ' as identifier_source from ' ~ relation ~ ' where ' ~ conditions | join(' and ')
         ) -%}
     {%- endfor -%}
     {{ return(selects) }}
@@ -134,11 +194,9 @@
     int_identifiers_extracted does, is neither empty nor blocked. Identifiers read from JSON paths and
     context.externalIds are not looked at, so false means "maybe none". -#}
 {% macro idr_has_certain_identifier() -%}
-    {%- set lowercase_types = var('idr_lowercase_identifier_types') -%}
     {%- set checks = [] -%}
     {%- for source in var('idr_identifier_sources') if not source.get('path') -%}
-        {%- set value_expr = 'trim(' ~ source['column'] ~ ')' -%}
-        {%- if source['type'] in lowercase_types -%}{%- set value_expr = 'lower(' ~ value_expr ~ ')' -%}{%- endif -%}
+        {%- set value_expr = idr_normalized_identifier_value(source['column'], identifier_type=source['type']) -%}
         {%- set conditions = [
             'coalesce(' ~ value_expr ~ ", '') <> ''",
             'not coalesce(' ~ idr_is_blocked_value(value_expr) ~ ', false)',
@@ -159,11 +217,11 @@
 {#- True when a normalized identifier value is a placeholder that must never identify anybody. -#}
 {% macro idr_is_blocked_value(value_expr) -%}
     {%- set blocked = [] -%}
-    {%- for value in var('idr_blocked_values') -%}{%- do blocked.append(idr_sql_string(value | lower)) -%}{%- endfor -%}
+    {%- for value in var('idr_blocked_values') -%}{%- do blocked.append(value | lower) -%}{%- endfor -%}
     (
         {{ idr_regex_matches(value_expr, var('idr_blocked_value_pattern')) }}
         {%- if blocked %}
-        or lower({{ value_expr }}) in ({{ blocked | join(', ') }})
+        or {{ idr_is_one_of('lower(' ~ value_expr ~ ')', blocked) }}
         {%- endif %}
     )
 {%- endmacro %}
@@ -183,6 +241,18 @@
         cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not string else value }}' as {{ dbt.type_timestamp() }})
     {%- else -%}
         ({{ query }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The largest value of an integer `column` of `relation` (0 when it has no rows or does not exist
+    yet, as when the project is only compiled), read at run time and written as a literal: a scalar subquery would be a join, which stops DuckDB from numbering
+    the rows of a scan as it reads them. -#}
+{% macro idr_largest_value(relation, column) -%}
+    {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
+        {%- set value = run_query('select coalesce(max(' ~ column ~ '), 0) from ' ~ relation).columns[0].values()[0] -%}
+        {{ value | int }}
+    {%- else -%}
+        0
     {%- endif -%}
 {%- endmacro %}
 

@@ -23,17 +23,37 @@
 
 {#- `select * from relation`, or an empty result with the given columns ({name: type}) when the
     relation does not exist yet (the landing table before the first load). -#}
-{% macro idr_relation_or_empty(relation, columns) -%}
+{% macro idr_relation_or_empty(relation, columns, row_number_column=none, row_order=none) -%}
     {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else relation -%}
     {%- if existing is none -%}
         select
             {%- for name, data_type in columns.items() %}
-            cast(null as {{ data_type }}) as {{ name }}{% if not loop.last %},{% endif %}
+            cast(null as {{ data_type }}) as {{ name }}{% if not loop.last or row_number_column %},{% endif %}
             {%- endfor %}
+            {%- if row_number_column %}
+            cast(null as {{ dbt.type_bigint() }}) as {{ row_number_column }}
+            {%- endif %}
         where 1 = 0
+    {%- elif row_number_column -%}
+        select *, {{ idr_table_row_number(row_order) }} as {{ row_number_column }} from {{ relation }}
     {%- else -%}
         select * from {{ relation }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A positive number for each row of the table a select reads directly, unique in the table: DuckDB's
+    rowid plus one (read with the rows at no cost; stable while no row is deleted), elsewhere the row's
+    position in the order of the columns `order_by`. -#}
+{% macro idr_table_row_number(order_by) -%}
+    {{ return(adapter.dispatch('idr_table_row_number', 'identity_resolution')(order_by)) }}
+{%- endmacro %}
+
+{% macro default__idr_table_row_number(order_by) -%}
+    row_number() over (order by {{ order_by | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__idr_table_row_number(order_by) -%}
+    rowid + 1
 {%- endmacro %}
 
 {#- Stages one Segment warehouse table (identifies, tracks, pages, screens, aliases, groups) into the

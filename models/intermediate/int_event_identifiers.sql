@@ -1,5 +1,6 @@
-{#- The usable identifiers of every accepted event by integer key: the join the links and the event
-    assignment both start from. Incremental: a run adds the rows of its new events. -#}
+{#- The usable identifiers of every accepted event by integer keys (event_key, identifier_key): the
+    join the links and the event assignment both start from. Incremental: a run adds the rows of its
+    new events. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
 with identifiers as (
@@ -13,12 +14,10 @@ identifiers_keyed as (
 
 final as (
     select
-        identifiers.message_id,
+        identifiers.event_key,
         identifiers.occurred_at,
         identifiers_keyed.identifier_key,
         identifiers.identifier_priority,
-        identifiers.identifier_type,
-        identifiers.identifier_value,
         {{ idr_batch_marker() }} as batch_started_at
     from identifiers
     inner join identifiers_keyed

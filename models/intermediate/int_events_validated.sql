@@ -1,8 +1,9 @@
 {#- Every staged row from every input, with the reason it cannot be used (null for usable events).
     Usable events that repeat an earlier messageId are marked as duplicates: a copy accepted by an
     earlier run stays; within one run the first copy received (then loaded) is kept.
+    Every row gets an integer event_key, unique in the table, that the later models join on.
     Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
-    has not seen, tagged with the run's batch_started_at. -#}
+    has not seen, tagged with the run's batch_started_at, their event_keys after the largest one. -#}
 {{ config(
     materialized=idr_incremental(),
     incremental_strategy='append',
@@ -18,6 +19,7 @@
     ] -%}
 {%- endif -%}
 {%- set columns = idr_staged_event_columns() -%}
+{%- set event_types = ['identify', 'track', 'page', 'screen', 'alias', 'group'] -%}
 
 with
 {% for model_name in staging_models %}
@@ -27,12 +29,29 @@ with
 {% endfor %}
 
 unioned as (
-    {%- for model_name in staging_models %}
-    select {{ columns | join(', ') }} from {{ model_name }}
-    {%- if not loop.last %}
+    -- each row with a number unique in this union: landing rows by their place in the landing table,
+    -- warehouse-table rows numbered after the largest of those
+    select
+        {{ columns | join(', ') }},
+        landing_row_number as arrival_number
+    from stg_landing__raw_events
+    {%- if staging_models | length > 1 %}
     union all
+    select
+        *,
+        {{ idr_largest_value(ref('stg_landing__raw_events'), 'landing_row_number') }}
+        + row_number() over (
+            order by event_source, source_name, message_id, received_at_raw, timestamp_raw
+        ) as arrival_number
+    from (
+        {%- for model_name in staging_models[1:] %}
+        select {{ columns | join(', ') }} from {{ model_name }}
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ) as warehouse_rows
     {%- endif %}
-    {%- endfor %}
 ),
 
 new_rows as (
@@ -69,7 +88,7 @@ checked as (
             when source_rejection_reason is not null then source_rejection_reason
             when coalesce(trim(message_id), '') = '' then 'missing_message_id'
             when coalesce(event_type, '') = '' then 'missing_type'
-            when event_type not in ('identify', 'track', 'page', 'screen', 'alias', 'group') then 'unknown_type'
+            when not {{ idr_is_one_of('event_type', event_types) }} then 'unknown_type'
             when
                 coalesce(trim(user_id), '') = '' and coalesce(trim(anonymous_id), '') = ''
                 then 'missing_identity'
@@ -170,6 +189,9 @@ final as (
             when is_duplicate then {{ idr_duplicate_detail('message_id') }}
             else validation_detail
         end as rejection_detail,
+        -- the key the models after this one join events on (smaller than a messageId, and unique
+        -- where messageIds repeat): this run's rows numbered after the largest key written before
+        {{ idr_largest_value(this, 'event_key') if is_incremental() else 0 }} + arrival_number as event_key,
         {{ idr_batch_marker() }} as batch_started_at
     from deduplicated
 )

@@ -1,9 +1,7 @@
-{#- The identifiers of every accepted event: one row per event and distinct identifier, trimmed,
-    lower-cased where configured, and flagged when the value is a blocked placeholder. -#}
-{%- set lowercase_types = [] -%}
-{%- for identifier_type in var('idr_lowercase_identifier_types') -%}
-{%- do lowercase_types.append(idr_sql_string(identifier_type)) -%}
-{%- endfor -%}
+{#- The identifiers of every accepted event: one row per event (event_key) and distinct identifier,
+    trimmed, lower-cased where configured, and flagged when the value is a blocked placeholder. A
+    value an event has from two sources is kept once, from the source whose name sorts first: the
+    configured sources are compared row by row, and only events with context.externalIds are grouped. -#}
 
 {{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
@@ -13,64 +11,88 @@ with events as {{ idr_not_materialized() }} (
     where rejection_reason is null and {{ idr_unprocessed() }}
 ),
 
-candidates as (
-    {%- for source_select in idr_identifier_source_selects('events') %}
-    {{ source_select }}
-    union all
-    {%- endfor %}
-    {%- if var('idr_use_external_ids') %}
-    select
-        message_id,
-        occurred_at,
-        lower(trim({{ idr_json_extract('entry_json', ['type']) }})) as identifier_type,
-        {{ idr_json_extract('entry_json', ['id']) }} as raw_value,
-        'context.externalIds' as identifier_source
-    from (
-        {{ idr_json_entries('events', ['message_id', 'occurred_at'], 'context_external_ids') }}
-    ) as external_ids
-    {%- else %}
-    select
-        message_id,
-        occurred_at,
-        cast(null as {{ dbt.type_string() }}) as identifier_type,
-        cast(null as {{ dbt.type_string() }}) as raw_value,
-        cast(null as {{ dbt.type_string() }}) as identifier_source
-    from events
-    where 1 = 0
-    {%- endif %}
+{%- if var('idr_use_external_ids') %}
+
+events_without_external_ids as {{ idr_not_materialized() }} (
+    select * from events
+    where context_external_ids is null
 ),
 
-normalized as (
+events_with_external_ids as (
+    select * from events
+    where context_external_ids is not null
+),
+
+external_ids as (
     select
-        message_id,
+        event_key,
+        occurred_at,
+        lower(trim({{ idr_json_extract('entry_json', ['type']) }})) as identifier_type,
+        {{ idr_json_extract('entry_json', ['id']) }} as raw_value
+    from (
+        {{ idr_json_entries('events_with_external_ids', ['event_key', 'occurred_at'], 'context_external_ids') }}
+    ) as entries
+),
+
+external_identifiers as (
+    select
+        event_key,
         occurred_at,
         identifier_type,
-        identifier_source,
-        case
-            {%- if lowercase_types %}
-            when identifier_type in ({{ lowercase_types | join(', ') }}) then lower(trim(raw_value))
-            {%- endif %}
-            else trim(raw_value)
-        end as identifier_value
-    from candidates
+        {{ idr_normalized_identifier_value('raw_value', type_expr='identifier_type') }} as identifier_value,
+        'context.externalIds' as identifier_source
+    from external_ids
     where coalesce(identifier_type, '') <> ''
 ),
 
-deduplicated as (
+with_external_ids as (
+    -- events with externalIds: their entries and their other sources' identifiers, one row per value
     select
-        message_id,
+        event_key,
         identifier_type,
         identifier_value,
         min(occurred_at) as occurred_at,
         min(identifier_source) as identifier_source
-    from normalized
-    where coalesce(identifier_value, '') <> ''
-    group by message_id, identifier_type, identifier_value
+    from (
+        select * from external_identifiers
+        where coalesce(identifier_value, '') <> ''
+        {%- for source_select in idr_identifier_source_selects('events_with_external_ids') %}
+        union all
+        {{ source_select }}
+        {%- endfor %}
+    ) as candidates
+    group by event_key, identifier_type, identifier_value
 ),
+
+deduplicated as (
+    {%- for source_select in idr_identifier_source_selects('events_without_external_ids') %}
+    {{ source_select }}
+    union all
+    {%- endfor %}
+    select
+        event_key,
+        occurred_at,
+        identifier_type,
+        identifier_value,
+        identifier_source
+    from with_external_ids
+),
+
+{%- else %}
+
+deduplicated as (
+    {%- for source_select in idr_identifier_source_selects('events') %}
+    {{ source_select }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+{%- endif %}
 
 final as (
     select
-        message_id,
+        event_key,
         occurred_at,
         identifier_type,
         identifier_value,

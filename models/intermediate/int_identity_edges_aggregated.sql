@@ -25,7 +25,7 @@ pairs as (
     from event_identifiers as left_side
     inner join event_identifiers as right_side
         on
-            left_side.message_id = right_side.message_id
+            left_side.event_key = right_side.event_key
             and left_side.identifier_key < right_side.identifier_key
 ),
 

@@ -46,7 +46,7 @@ placed as (
         events.source_name
     from events
     inner join events_assigned
-        on events.message_id = events_assigned.message_id
+        on events.event_key = events_assigned.event_key
     {%- if is_incremental() %}
     union all
     -- events already on a timeline that moved to another profile

@@ -9,7 +9,7 @@ with events as {{ idr_not_materialized() }} (
 
 candidates as (
     -- accepted events that may have no usable identifier (int_events_validated kept their raw text)
-    select events.message_id
+    select events.event_key
     from events
     where events.rejection_reason is null and {{ idr_may_lack_identifier('events') }}
 ),
@@ -19,7 +19,7 @@ usable_identifiers as (
     where
         not is_blocked
         and {{ idr_unprocessed() }}
-        and message_id in (select candidates.message_id from candidates)
+        and event_key in (select candidates.event_key from candidates)
 ),
 
 rejected as (
@@ -53,8 +53,8 @@ unidentified as (
     from events
     where
         events.rejection_reason is null
-        and events.message_id in (select candidates.message_id from candidates)
-        and events.message_id not in (select usable_identifiers.message_id from usable_identifiers)
+        and events.event_key in (select candidates.event_key from candidates)
+        and events.event_key not in (select usable_identifiers.event_key from usable_identifiers)
 ),
 
 final as (

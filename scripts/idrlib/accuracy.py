@@ -108,13 +108,22 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
     )
     connection.execute(
         """
+        create or replace temp table truth_events as
+        select events.event_key, truth.person
+        from truth
+        inner join main.int_events_validated as events on truth.message_id = events.message_id
+        where events.rejection_reason is null
+        """
+    )
+    connection.execute(
+        """
         create or replace temp table identifier_owners as
         select
             carried.identifier_key,
             min(truth.person) as person,
             count(distinct truth.person) as people
         from main.int_event_identifiers as carried
-        inner join truth on carried.message_id = truth.message_id
+        inner join truth_events as truth on carried.event_key = truth.event_key
         group by carried.identifier_key
         """
     )
@@ -133,10 +142,11 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
     connection.execute(
         """
         create or replace temp table events_only_on_shared as
-        select carried.message_id
+        select events.message_id
         from main.int_event_identifiers as carried
         inner join identifier_owners as owners on carried.identifier_key = owners.identifier_key
-        group by carried.message_id
+        inner join main.int_events_validated as events on carried.event_key = events.event_key
+        group by events.message_id
         having bool_and(owners.people > 1)
         """
     )

@@ -44,8 +44,19 @@ def test_pairwise_figures_match_counting_every_pair(tmp_path: Path, seed: int) -
     connection.executemany("insert into profiles values (?)", [[p] for p in profiles])
     connection.execute("create table profile_events (message_id varchar, profile_id varchar)")
     connection.executemany("insert into profile_events values (?, ?)", [[m, prof] for m, _, _, prof in events])
-    connection.execute("create table int_event_identifiers (message_id varchar, identifier_key bigint)")
-    connection.executemany("insert into int_event_identifiers values (?, ?)", [[m, key] for m, _, key, _ in events])
+    connection.execute(
+        "create table int_events_validated (event_key bigint, message_id varchar, rejection_reason varchar)"
+    )
+    connection.executemany(
+        "insert into int_events_validated values (?, ?, ?)",
+        [[number, m, None] for number, (m, _, _, _) in enumerate(events)]
+        + [[len(events), "m0", "duplicate_message_id"]],
+    )
+    connection.execute("create table int_event_identifiers (event_key bigint, identifier_key bigint)")
+    connection.executemany(
+        "insert into int_event_identifiers values (?, ?)",
+        [[number, key] for number, (_, _, key, _) in enumerate(events)],
+    )
     connection.execute("create table int_identifiers_stitched (identifier_key bigint, profile_id varchar)")
     connection.executemany("insert into int_identifiers_stitched values (?, ?)", [[k, p] for k, _, p in identifiers])
     truth = tmp_path / "truth.csv"

@@ -116,3 +116,42 @@ def test_profile_ids_survive_later_nights(batch_runs: tuple[Path, Path, list]) -
     for night_ids in ids_after_each_night:
         assert set(night_ids) <= current | merged
     assert len(set(ids_after_each_night[0]) & current) > len(ids_after_each_night[0]) // 2
+
+
+def assert_event_keys_are_unique_and_joined(db_path: Path) -> None:
+    (rows, keys, nulls), *_ = query(
+        db_path, "select count(*), count(distinct event_key), count(*) - count(event_key) from int_events_validated"
+    )
+    assert (keys, nulls) == (rows, 0)
+    (unjoined,), *_ = query(
+        db_path,
+        "select count(*) from int_event_identifiers where event_key not in "
+        "(select event_key from int_events_validated where rejection_reason is null)",
+    )
+    assert unjoined == 0
+    (misassigned,), *_ = query(
+        db_path,
+        "select count(*) from int_events_assigned as assigned "
+        "left join int_events_validated as events on assigned.event_key = events.event_key "
+        "where events.message_id is distinct from assigned.message_id",
+    )
+    assert misassigned == 0
+
+
+def test_event_keys_stay_unique_over_nights(batch_runs: tuple[Path, Path, list]) -> None:
+    everything, batched, _ = batch_runs
+    for db_path in (everything, batched):
+        assert_event_keys_are_unique_and_joined(db_path)
+
+
+def test_event_keys_of_files_and_warehouse_tables_do_not_collide(tmp_path: Path) -> None:
+    """Landing rows and Segment warehouse-table rows are numbered apart, night after night."""
+    rng = random.Random(77)
+    db_path = tmp_path / "mixed.duckdb"
+    for night in range(2):
+        events = [event for number in range(10) for event in stream(100 * night + number, rng, events=5)]
+        path = write(events, tmp_path / f"night-{night}.ndjson")
+        run_idr("run", "--events", path, "--segment-tables", "seeds", "--db", db_path, "--quiet")
+    assert_event_keys_are_unique_and_joined(db_path)
+    sources = dict(query(db_path, "select event_source, count(*) from int_events_validated group by all"))
+    assert sources.get("landing", 0) > 0 and sources.get("segment", 0) > 0

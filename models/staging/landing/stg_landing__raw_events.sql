@@ -9,7 +9,7 @@ with source as (
         'load_error': dbt.type_string(),
         'load_error_detail': dbt.type_string(),
         'loaded_at': dbt.type_timestamp(),
-    }) }}
+    }, row_number_column='landing_row_number', row_order=['load_id', 'source_file', 'source_line']) }}
 ),
 
 parsed as (
@@ -25,6 +25,7 @@ extracted as (
         'landing' as event_source,
         parsed.source_file as source_name,
         parsed.source_line as source_row,
+        parsed.landing_row_number,
         parsed.load_id,
         parsed.loaded_at,
         parsed.raw_text,
@@ -47,6 +48,7 @@ shaped as (
         event_source,
         source_name,
         source_row,
+        landing_row_number,
         load_id,
         loaded_at,
         raw_text,
