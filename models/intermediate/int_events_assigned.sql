@@ -16,7 +16,7 @@
     ('identifier_key', 'identifiers_keyed.identifier_key'),
 ] %}
 
-with event_identifiers as (
+with event_identifiers as {{ idr_not_materialized() }} (
     select * from {{ ref('int_event_identifiers') }}
     where {{ idr_unprocessed() }}
 ),

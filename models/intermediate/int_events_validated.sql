@@ -179,6 +179,10 @@ final as (
             when validation_reason is not null or is_duplicate or not {{ idr_has_certain_identifier() }}
                 then raw_text
         end as raw_text,
+        {%- elif column.endswith('_raw') %}
+        -- the time fields as sent: kept where they may still be needed (rejected rows, and the rows of
+        -- warehouse tables, whose later runs compare them); the landing table keeps every line's text
+        case when validation_reason is not null or event_source <> 'landing' then {{ column }} end as {{ column }},
         {%- else %}
         {{ column }},
         {%- endif %}

@@ -15,28 +15,31 @@ identify_events as (
 
 entries as (
     select
+        event_key,
         message_id,
         occurred_at,
         'traits' as trait_source,
         entry_key as trait,
         entry_json
     from (
-        {{ idr_json_entries('identify_events', ['message_id', 'occurred_at'], 'traits') }}
+        {{ idr_json_entries('identify_events', ['event_key', 'message_id', 'occurred_at'], 'traits') }}
     ) as identify_traits
     union all
     select
+        event_key,
         message_id,
         occurred_at,
         'context.traits' as trait_source,
         entry_key as trait,
         entry_json
     from (
-        {{ idr_json_entries('events', ['message_id', 'occurred_at'], 'context_traits') }}
+        {{ idr_json_entries('events', ['event_key', 'message_id', 'occurred_at'], 'context_traits') }}
     ) as context_traits
 ),
 
 final as (
     select
+        event_key,
         message_id,
         occurred_at,
         trait_source,

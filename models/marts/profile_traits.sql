@@ -25,7 +25,7 @@ assigned_traits as (
         events_assigned.batch_started_at as assigned_at
     from traits
     inner join events_assigned
-        on traits.message_id = events_assigned.message_id
+        on traits.event_key = events_assigned.event_key
 ),
 
 {%- if is_incremental() %}

@@ -86,7 +86,8 @@ def inspect(path: Path) -> FileInfo:
     with path.open("rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
-            if is_utf8:
+            # ASCII after a complete character is valid UTF-8, and far quicker to check than to decode
+            if is_utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:

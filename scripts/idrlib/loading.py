@@ -10,8 +10,10 @@ loader's own (links or parts in a work folder), so glob characters in a file's n
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -61,24 +63,52 @@ def load_files(
         connection.execute("begin transaction")
         try:
             new_files: list[NewFile] = []
+            to_read = []
             for path in files:
                 stat = path.stat()
                 if (str(path), stat.st_size, stat.st_mtime_ns) in unchanged:
                     _skipped(counts, path, on_file)
-                    continue
-                info = inspect(path)
-                if info.sha256 in seen:
-                    _skipped(counts, path, on_file)
-                    continue
-                seen.add(info.sha256)
-                new_files.append(NewFile(path, info, stat.st_size, stat.st_mtime_ns))
-            _insert_files(connection, schema, load_id, loaded_at, new_files, Path(scratch), on_file)
+                else:
+                    to_read.append((path, stat))
+            # checksums are computed a file or more ahead, in a thread of their own, while DuckDB
+            # inserts the files before (hashing and DuckDB both release the GIL)
+            with ThreadPoolExecutor(max_workers=1) as inspector:
+                inspected = inspector.map(inspect, [path for path, _ in to_read])
+                _insert_files(
+                    connection,
+                    schema,
+                    load_id,
+                    loaded_at,
+                    _unseen(to_read, inspected, seen, counts, on_file, new_files),
+                    Path(scratch),
+                    on_file,
+                )
             _record(connection, schema, load_id, loaded_at, new_files, counts)
             connection.execute("commit")
         except BaseException:
             connection.execute("rollback")
             raise
     return counts
+
+
+def _unseen(
+    to_read: list[tuple[Path, os.stat_result]],
+    inspected: Iterable[FileInfo],
+    seen: set[str],
+    counts: LoadCounts,
+    on_file: FileLoaded | None,
+    new_files: list[NewFile],
+) -> Iterator[NewFile]:
+    """The files whose content was not loaded before, as their checksums come in (each also appended
+    to `new_files`); the others are reported skipped."""
+    for (path, stat), info in zip(to_read, inspected, strict=True):
+        if info.sha256 in seen:
+            _skipped(counts, path, on_file)
+            continue
+        seen.add(info.sha256)
+        new_file = NewFile(path, info, stat.st_size, stat.st_mtime_ns)
+        new_files.append(new_file)
+        yield new_file
 
 
 def _skipped(counts: LoadCounts, path: Path, on_file: FileLoaded | None) -> None:
@@ -92,7 +122,7 @@ def _insert_files(
     schema: str,
     load_id: str,
     loaded_at: datetime,
-    new_files: list[NewFile],
+    new_files: Iterable[NewFile],
     scratch: Path,
     on_file: FileLoaded | None,
 ) -> None:

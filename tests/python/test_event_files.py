@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from idrlib.event_files import EventFileError, RawRow, discover, read_rows
+from idrlib.event_files import READ_CHUNK, EventFileError, RawRow, discover, inspect, read_rows
 
 
 def rows(path: Path) -> list[RawRow]:
@@ -132,3 +132,17 @@ def test_directories_yield_parquet_files_too(tmp_path: Path) -> None:
 def test_a_file_gone_before_it_is_read_is_kept_as_an_unreadable_row(tmp_path: Path) -> None:
     [row] = rows(tmp_path / "vanished.ndjson")
     assert row.load_error == "unreadable_file"
+
+
+@pytest.mark.parametrize(
+    ("tail", "is_utf8"),
+    [
+        ("é".encode() + b"x" * READ_CHUNK, True),  # a character cut by a chunk's end, then ASCII chunks
+        (b"\xc3" + b"x" * READ_CHUNK, False),  # a lead byte with no continuation, then ASCII chunks
+        (b"x" * READ_CHUNK + b"\xff", False),  # ASCII chunks, then an invalid byte
+    ],
+)
+def test_utf8_is_checked_across_chunk_boundaries(tmp_path: Path, tail: bytes, is_utf8: bool) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"a" * (READ_CHUNK - 1) + tail)
+    assert inspect(path).is_utf8 is is_utf8
