@@ -33,8 +33,8 @@
     not yet looked at (written after the watermark this hook records, so that rows of a run killed
     before its hook are looked at by the next run) that repeat the messageId of another such usable
     row and are not its first copy become duplicate_message_id rejections, and get back their raw
-    text from the landing table. Reads only the narrow columns of those rows; rows are told apart by
-    DuckDB's rowid. In a transaction of its own: an update in the insert's transaction would make
+    text from the landing table. Groups the 64-bit hashes of the new rows' messageIds, then reads the
+    narrow columns of only the rows whose hash repeats; rows are told apart by DuckDB's rowid. In a transaction of its own: an update in the insert's transaction would make
     DuckDB write every inserted row to the WAL. Nothing where idr_marks_message_copies_after_insert
     is false. -#}
 {% macro idr_mark_message_copies(validated, landing) -%}
@@ -59,21 +59,28 @@
         rejection_detail = {{ idr_duplicate_detail('validated.message_id') }},
         raw_text = copies.raw_text
     from (
-        with new_rows as (
+        with copied_hashes as (
+            -- the messageIds of the new usable rows that repeat, by 64-bit hash: a group by over
+            -- integers (the messageIds themselves are compared below, so a hash collision marks nothing)
+            select hash(message_id) as message_hash
+            from {{ validated }}
+            where batch_started_at > {{ idr_queried_timestamp(query) }} and rejection_reason is null
+            group by hash(message_id)
+            having count(*) > 1
+        ),
+
+        new_rows as (
+            -- those rows only, with the columns that order their copies
             select
                 rowid as row_id,
                 message_id,
                 {{ idr_message_copy_order() | map('replace', ' nulls last', '') | join(', ') }},
                 load_id
             from {{ validated }}
-            where batch_started_at > {{ idr_queried_timestamp(query) }} and rejection_reason is null
-        ),
-
-        copied_messages as (
-            select message_id
-            from new_rows
-            group by message_id
-            having count(*) > 1
+            where
+                batch_started_at > {{ idr_queried_timestamp(query) }}
+                and rejection_reason is null
+                and hash(message_id) in (select copied_hashes.message_hash from copied_hashes)
         ),
 
         ranked as (
@@ -84,7 +91,6 @@
                     order by {{ idr_message_copy_order() | join(', ') }}, row_id
                 ) as copy_number
             from new_rows
-            where message_id in (select copied_messages.message_id from copied_messages)
         ),
 
         later_copies as (
