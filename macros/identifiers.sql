@@ -245,8 +245,8 @@
 {%- endmacro %}
 
 {#- The largest value of an integer `column` of `relation` (0 when it has no rows or does not exist
-    yet, as when the project is only compiled), read at run time and written as a literal: a scalar subquery would be a join, which stops DuckDB from numbering
-    the rows of a scan as it reads them. -#}
+    yet, as when the project is only compiled), read at run time and written as a literal: a scalar
+    subquery would be a join, which stops DuckDB from numbering the rows of a scan as it reads them. -#}
 {% macro idr_largest_value(relation, column) -%}
     {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
         {%- set value = run_query('select coalesce(max(' ~ column ~ '), 0) from ' ~ relation).columns[0].values()[0] -%}

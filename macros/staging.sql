@@ -22,7 +22,9 @@
 {%- endmacro %}
 
 {#- `select * from relation`, or an empty result with the given columns ({name: type}) when the
-    relation does not exist yet (the landing table before the first load). -#}
+    relation does not exist yet (the landing table before the first load). With `row_number_column`,
+    also a bigint column of that name numbering the rows (idr_table_row_number, `row_order` where
+    the engine has no row id). -#}
 {% macro idr_relation_or_empty(relation, columns, row_number_column=none, row_order=none) -%}
     {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else relation -%}
     {%- if existing is none -%}
