@@ -15,7 +15,9 @@
     placeholders above into predicates and leaves any other `where` as it is. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where and where.startswith('__idr_untested') and not idr_tests_an_incremental_model() -%}
+    {%- if where and where.startswith('__idr_untested') and (
+        not idr_tests_an_incremental_model() or not idr_has_tested_rows(relation)
+    ) -%}
         {%- set where = none -%}
     {%- elif where == '__idr_untested__' -%}
         {%- set where = idr_untested_rows() -%}
@@ -51,6 +53,24 @@
     {%- else -%}
         batch_started_at > {{ idr_queried_timestamp(query) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether some rows of the tested relation were written before the start of the last run in which
+    the calling test passed (false after a full refresh, and at parse time): when none were, the test
+    checks every row without a filter. -#}
+{% macro idr_has_tested_rows(relation) -%}
+    {%- if not execute or var('idr_test_scope', 'untested') == 'all' -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(min(tested.batch_started_at) <= (
+            select coalesce(max(watermarks.tested_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ idr_test_watermarks() }} as watermarks
+            where watermarks.test_id = {{ idr_sql_string(model.unique_id) }}
+        ), false)
+        from {{ relation }} as tested
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0] == true) -}}
 {%- endmacro %}
 
 {% macro idr_test_watermarks() -%}

@@ -21,11 +21,6 @@ with event_identifiers as {{ idr_not_materialized() }} (
     where {{ idr_unprocessed() }}
 ),
 
-events as (
-    select * from {{ ref('int_events_validated') }}
-    where rejection_reason is null and {{ idr_unprocessed() }}
-),
-
 identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
@@ -80,24 +75,14 @@ deciding_keys as (
 
 deciding_identifiers as (
     select
-        deciding_keys.event_key,
-        events.message_id,
-        deciding_keys.assigned_by_identifier_key,
-        identifiers_keyed.identifier_type as assigned_by_identifier_type,
-        identifiers_keyed.identifier_value as assigned_by_identifier_value
+        event_key,
+        assigned_by_identifier_key
     from deciding_keys
-    inner join events
-        on deciding_keys.event_key = events.event_key
-    inner join identifiers_keyed
-        on deciding_keys.assigned_by_identifier_key = identifiers_keyed.identifier_key
     {%- if is_incremental() %}
     union all
     select
         previous.event_key,
-        previous.message_id,
-        previous.assigned_by_identifier_key,
-        previous.assigned_by_identifier_type,
-        previous.assigned_by_identifier_value
+        previous.assigned_by_identifier_key
     from {{ this }} as previous
     where
         previous.assigned_by_identifier_key in (
@@ -112,11 +97,8 @@ deciding_identifiers as (
 final as (
     select
         deciding_identifiers.event_key,
-        deciding_identifiers.message_id,
         identifiers_stitched.profile_id,
         deciding_identifiers.assigned_by_identifier_key,
-        deciding_identifiers.assigned_by_identifier_type,
-        deciding_identifiers.assigned_by_identifier_value,
         {{ idr_batch_marker() }} as batch_started_at
     from deciding_identifiers
     inner join identifiers_stitched

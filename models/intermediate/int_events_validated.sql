@@ -175,9 +175,12 @@ final as (
         {%- if column == 'raw_text' %}
         -- the landing table keeps the text of every line; here only rejected rows keep it, and those
         -- that may turn out to have no usable identifier (rejected_events shows their text)
+        -- (the certain-identifier test as a condition of its own: DuckDB stops at the first true
+        -- alternative of a case condition, but evaluates every one under a `not`)
         case
-            when validation_reason is not null or is_duplicate or not {{ idr_has_certain_identifier() }}
-                then raw_text
+            when validation_reason is not null or is_duplicate then raw_text
+            when {{ idr_has_certain_identifier() }} then null
+            else raw_text
         end as raw_text,
         {%- elif column.endswith('_raw') %}
         -- the time fields as sent: kept where they may still be needed (rejected rows, and the rows of

@@ -13,9 +13,11 @@
 {%- set source_columns = ['event_source', 'source_name'] -%}
 
 with events as (
-    -- the events not placed before were validated after this model last ran
+    -- the events not placed before were validated after this model last ran (all of them accepted
+    -- ones, as every assigned event is: a filter on rejection_reason here would make the engine take
+    -- this, the wide side, for the smaller one and build its join's hash table on it)
     select * from {{ ref('int_events_validated') }}
-    where rejection_reason is null and {{ idr_unprocessed() }}
+    where {{ idr_unprocessed() }}
 ),
 
 events_assigned as (
@@ -25,9 +27,37 @@ events_assigned as (
     {%- endif %}
 ),
 
+identifiers_keyed as (
+    select * from {{ ref('int_identifiers_keyed') }}
+),
+
+assignments as (
+    -- each assignment with its deciding identifier's type and value
+    select
+        events_assigned.event_key,
+        events_assigned.profile_id,
+        identifiers_keyed.identifier_type as assigned_by_identifier_type,
+        identifiers_keyed.identifier_value as assigned_by_identifier_value
+    from events_assigned
+    inner join identifiers_keyed
+        on events_assigned.assigned_by_identifier_key = identifiers_keyed.identifier_key
+),
+{%- if is_incremental() %}
+
+moved as (
+    -- the assignments with their events' messageIds, which find the events already on a timeline
+    select
+        assignments.*,
+        validated.message_id
+    from assignments
+    inner join {{ ref('int_events_validated') }} as validated
+        on assignments.event_key = validated.event_key
+),
+{%- endif %}
+
 placed as (
     select
-        events_assigned.profile_id,
+        assignments.profile_id,
         events.message_id,
         events.event_type,
         events.event_name,
@@ -39,31 +69,31 @@ placed as (
         events.context_device_id as device_id,
         events.context_device_type as device_type,
         events.properties,
-        events_assigned.assigned_by_identifier_type,
-        events_assigned.assigned_by_identifier_value,
+        assignments.assigned_by_identifier_type,
+        assignments.assigned_by_identifier_value,
         {{ idr_batch_marker() }} as batch_started_at,
         events.event_source,
         events.source_name
     from events
-    inner join events_assigned
-        on events.event_key = events_assigned.event_key
+    inner join assignments
+        on events.event_key = assignments.event_key
     {%- if is_incremental() %}
     union all
     -- events already on a timeline that moved to another profile
     select
-        events_assigned.profile_id,
+        moved.profile_id,
         {%- for column in event_columns %}
         previous.{{ column }},
         {%- endfor %}
-        events_assigned.assigned_by_identifier_type,
-        events_assigned.assigned_by_identifier_value,
+        moved.assigned_by_identifier_type,
+        moved.assigned_by_identifier_value,
         {{ idr_batch_marker() }} as batch_started_at,
         {%- for column in source_columns %}
         previous.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ this }} as previous
-    inner join events_assigned
-        on previous.message_id = events_assigned.message_id
+    inner join moved
+        on previous.message_id = moved.message_id
     {%- endif %}
 ),
 

@@ -7,7 +7,17 @@
     materialized=idr_incremental(),
     incremental_strategy='delete+insert',
     unique_key='profile_id',
-    post_hook="{{ idr_delete_orphaned_rows(ref('int_events_assigned'), [('profile_id', 'profile_id'), ('updated_by_message_id', 'message_id')]) }}",
+    post_hook="""
+        {%- set trait_event_profiles -%}
+            (
+                select events_assigned.profile_id, traits.message_id
+                from {{ ref('int_events_assigned') }} as events_assigned
+                inner join {{ ref('int_traits_extracted') }} as traits
+                    on events_assigned.event_key = traits.event_key
+            )
+        {%- endset -%}
+        {{ idr_delete_orphaned_rows(trait_event_profiles, [('profile_id', 'profile_id'), ('updated_by_message_id', 'message_id')]) }}
+    """,
 ) }}
 
 with traits as (

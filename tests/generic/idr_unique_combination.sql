@@ -1,8 +1,3 @@
 {% test idr_unique_combination(model, columns) %}
-    select
-        {{ columns | join(', ') }},
-        count(*) as row_count
-    from {{ model }}
-    group by {{ columns | join(', ') }}
-    having count(*) > 1
+    {{ idr_repeated_values(model, columns) }}
 {% endtest %}

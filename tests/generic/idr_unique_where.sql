@@ -1,9 +1,3 @@
 {% test idr_unique_where(model, column_name, condition) %}
-    select
-        {{ column_name }},
-        count(*) as row_count
-    from {{ model }}
-    where {{ condition }}
-    group by {{ column_name }}
-    having count(*) > 1
+    {{ idr_repeated_values(model, [column_name], condition) }}
 {% endtest %}
