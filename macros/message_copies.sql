@@ -100,12 +100,13 @@
 
         {%- if landing_exists %}
 
-        texts as (
-            -- a landing row is its file's line (a JSON-array line may hold several elements: the one
-            -- with this messageId)
+        landing_rows as materialized (
+            -- the landing rows of those copies (a JSON-array line may have several: one per element),
+            -- found on the narrow columns
             select
                 later_copies.row_id,
-                min(landing.raw_text) as raw_text
+                later_copies.message_id,
+                landing.rowid as landing_row
             from later_copies
             inner join {{ landing }} as landing
                 on
@@ -113,8 +114,26 @@
                     and later_copies.load_id = landing.load_id
                     and later_copies.source_name = landing.source_file
                     and later_copies.source_row = landing.source_line
-            where json_extract_string(landing.raw_text, '$.messageId') = later_copies.message_id
-            group by later_copies.row_id
+        ),
+
+        landing_texts as materialized (
+            -- their texts, fetched by rowid (a join on the text itself would read every line)
+            select
+                rowid as landing_row,
+                raw_text
+            from {{ landing }}
+            where rowid in (select landing_rows.landing_row from landing_rows)
+        ),
+
+        texts as (
+            -- the element with this messageId
+            select
+                landing_rows.row_id,
+                min(landing_texts.raw_text) as raw_text
+            from landing_rows
+            inner join landing_texts on landing_rows.landing_row = landing_texts.landing_row
+            where json_extract_string(landing_texts.raw_text, '$.messageId') = landing_rows.message_id
+            group by landing_rows.row_id
         ),
         {%- endif %}
 

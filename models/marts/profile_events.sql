@@ -12,7 +12,7 @@
 {%- set assignment_columns = ['assigned_by_identifier_type', 'assigned_by_identifier_value'] -%}
 {%- set source_columns = ['event_source', 'source_name'] -%}
 
-with events as (
+with events as {{ idr_not_materialized() }} (
     -- the events not placed before were validated after this model last ran (all of them accepted
     -- ones, as every assigned event is: a filter on rejection_reason here would make the engine take
     -- this, the wide side, for the smaller one and build its join's hash table on it)
@@ -31,6 +31,53 @@ identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
 
+{%- if not is_incremental() %}
+
+positions as (
+    -- every assigned event's place on its profile's timeline, numbered over narrow rows (the wide
+    -- ones are joined to them after)
+    select
+        events_assigned.event_key,
+        events_assigned.profile_id,
+        events_assigned.assigned_by_identifier_key,
+        row_number() over (
+            partition by events_assigned.profile_id
+            order by events.occurred_at, events.received_at, events.message_id
+        ) as timeline_position
+    from events_assigned
+    inner join events
+        on events_assigned.event_key = events.event_key
+),
+
+final as (
+    select
+        positions.profile_id,
+        events.message_id,
+        events.event_type,
+        events.event_name,
+        events.occurred_at,
+        events.received_at,
+        events.user_id,
+        events.anonymous_id,
+        events.context_app_name as app_name,
+        events.context_device_id as device_id,
+        events.context_device_type as device_type,
+        events.properties,
+        identifiers_keyed.identifier_type as assigned_by_identifier_type,
+        identifiers_keyed.identifier_value as assigned_by_identifier_value,
+        {{ idr_batch_marker() }} as batch_started_at,
+        events.event_source,
+        events.source_name,
+        positions.timeline_position
+    from events
+    inner join positions
+        on events.event_key = positions.event_key
+    inner join identifiers_keyed
+        on positions.assigned_by_identifier_key = identifiers_keyed.identifier_key
+)
+
+{%- else %}
+
 assignments as (
     -- each assignment with its deciding identifier's type and value
     select
@@ -42,7 +89,6 @@ assignments as (
     inner join identifiers_keyed
         on events_assigned.assigned_by_identifier_key = identifiers_keyed.identifier_key
 ),
-{%- if is_incremental() %}
 
 moved as (
     -- the assignments with their events' messageIds, which find the events already on a timeline
@@ -53,7 +99,6 @@ moved as (
     inner join {{ ref('int_events_validated') }} as validated
         on assignments.event_key = validated.event_key
 ),
-{%- endif %}
 
 placed as (
     select
@@ -77,7 +122,6 @@ placed as (
     from events
     inner join assignments
         on events.event_key = assignments.event_key
-    {%- if is_incremental() %}
     union all
     -- events already on a timeline that moved to another profile
     select
@@ -94,22 +138,7 @@ placed as (
     from {{ this }} as previous
     inner join moved
         on previous.message_id = moved.message_id
-    {%- endif %}
 ),
-
-{%- if not is_incremental() %}
-
-final as (
-    select
-        *,
-        row_number() over (
-            partition by profile_id
-            order by occurred_at, received_at, message_id
-        ) as timeline_position
-    from placed
-)
-
-{%- else %}
 
 left_profiles as (
     -- the profiles the placed events leave (a placed event that was on a timeline moved)
