@@ -307,7 +307,7 @@ def nightly(args: argparse.Namespace) -> int:
         _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
         raise
     succeeded = result.outcome is not None and result.outcome.success
-    error = None if succeeded else f"dbt build failed: {result.outcome.reason if result.outcome else 'not run'}"
+    error = None if succeeded else f"dbt build failed: {_failure(result)}"
     report_path = _write_nightly_report(args, target, started_at, result, error)
     code = _finish(target, result)
     print(f"  report     {report_path}")
@@ -332,10 +332,15 @@ def _write_nightly_report(
     return write_report(report, args.reports.resolve())
 
 
+def _failure(result: RunResult) -> str:
+    """Why a build failed, in one line, with what to do when DuckDB ran out of memory."""
+    reason = result.outcome.reason if result.outcome else "not run"
+    return reason + duckdb_settings.out_of_memory_advice(reason)
+
+
 def _finish(target: Target, result: RunResult) -> int:
     if result.outcome is None or not result.outcome.success:
-        reason = result.outcome.reason if result.outcome else "not run"
-        print(f"idr: dbt build failed: {reason}", file=sys.stderr)
+        print(f"idr: dbt build failed: {_failure(result)}", file=sys.stderr)
         return EXIT_BUILD_FAILED
     assert result.summary is not None
     print(format_summary(target.location, result.summary, result.timings, result.load))

@@ -26,6 +26,18 @@ class SettingsError(ValueError):
     """A memory limit, thread count or spill folder DuckDB cannot take."""
 
 
+def out_of_memory_advice(failure: str, environ: Mapping[str, str] | None = None) -> str:
+    """What to do when `failure` (a failed build's one line) is DuckDB running out of its memory limit,
+    to be appended to that line; empty for any other failure."""
+    if "Out of Memory Error" not in failure:
+        return ""
+    limit = (os.environ if environ is None else environ).get(MEMORY_LIMIT_VAR, DEFAULT_MEMORY_LIMIT)
+    return (
+        f"; DuckDB's memory limit ({limit}) is too small for this build: raise it with --memory-limit or "
+        f"{MEMORY_LIMIT_VAR} (the stitching needs about 1 GB per 10M events)"
+    )
+
+
 def default_temp_dir(db_path: Path) -> Path:
     """Where DuckDB spills what does not fit its memory limit, unless IDR_TEMP_DIR says: `<db_path>.tmp`."""
     return db_path.with_name(db_path.name + TEMP_DIR_SUFFIX)

@@ -25,7 +25,7 @@ from dbt_common.events.base_types import msg_from_base_event
 
 from idrlib import duckdb_settings
 from idrlib.dbt_invoke import progress_callback
-from idrlib.duckdb_settings import SettingsError, duckdb_config
+from idrlib.duckdb_settings import SettingsError, duckdb_config, out_of_memory_advice
 from idrlib.progress import ERASE_LINE, BuildProgress, LoadProgress
 
 TERMINAL_COLUMNS = 120
@@ -160,6 +160,18 @@ def test_duckdb_config_defaults_and_variables(tmp_path: Path) -> None:
         "threads": "1",
         "temp_directory": str(tmp_path / "spill"),
     }
+
+
+def test_an_out_of_memory_failure_says_how_to_raise_the_limit() -> None:
+    connection = duckdb.connect(config={"memory_limit": "8MB", "threads": "1"})
+    with pytest.raises(duckdb.OutOfMemoryException) as raised:
+        connection.execute("select list(range) from range(50000000)").fetchall()
+    failure = f"model int_identifiers_stitched: Runtime Error in model ({raised.value})"
+    advice = out_of_memory_advice(failure, {"IDR_MEMORY_LIMIT": "4GB"})
+    assert advice.startswith("; DuckDB's memory limit (4GB) is too small for this build")
+    assert "--memory-limit" in advice and "IDR_MEMORY_LIMIT" in advice
+    assert out_of_memory_advice(failure, {}).startswith("; DuckDB's memory limit (4GB)")  # the default
+    assert out_of_memory_advice("model profiles: Binder Error: column x not found", {}) == ""
 
 
 def test_duckdb_config_opens_the_warehouse_with_those_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
