@@ -9,6 +9,13 @@
     'message_id', 'event_type', 'event_name', 'occurred_at', 'received_at', 'user_id', 'anonymous_id',
     'app_name', 'device_id', 'device_type', 'properties',
 ] -%}
+{#- each timeline column and the int_events_validated column it is -#}
+{%- set event_selects = [] -%}
+{%- for column in event_columns -%}
+    {%- do event_selects.append((column, {
+        'app_name': 'context_app_name', 'device_id': 'context_device_id', 'device_type': 'context_device_type',
+    }.get(column, column))) -%}
+{%- endfor -%}
 {%- set assignment_columns = ['assigned_by_identifier_type', 'assigned_by_identifier_value'] -%}
 {%- set source_columns = ['event_source', 'source_name'] -%}
 
@@ -52,17 +59,9 @@ positions as (
 final as (
     select
         positions.profile_id,
-        events.message_id,
-        events.event_type,
-        events.event_name,
-        events.occurred_at,
-        events.received_at,
-        events.user_id,
-        events.anonymous_id,
-        events.context_app_name as app_name,
-        events.context_device_id as device_id,
-        events.context_device_type as device_type,
-        events.properties,
+        {%- for column, expression in event_selects %}
+        events.{{ expression }}{{ ' as ' ~ column if expression != column }},
+        {%- endfor %}
         identifiers_keyed.identifier_type as assigned_by_identifier_type,
         identifiers_keyed.identifier_value as assigned_by_identifier_value,
         {{ idr_batch_marker() }} as batch_started_at,
@@ -103,17 +102,9 @@ moved as (
 placed as (
     select
         assignments.profile_id,
-        events.message_id,
-        events.event_type,
-        events.event_name,
-        events.occurred_at,
-        events.received_at,
-        events.user_id,
-        events.anonymous_id,
-        events.context_app_name as app_name,
-        events.context_device_id as device_id,
-        events.context_device_type as device_type,
-        events.properties,
+        {%- for column, expression in event_selects %}
+        events.{{ expression }}{{ ' as ' ~ column if expression != column }},
+        {%- endfor %}
         assignments.assigned_by_identifier_type,
         assignments.assigned_by_identifier_value,
         {{ idr_batch_marker() }} as batch_started_at,
