@@ -62,10 +62,10 @@
         with copied_hashes as (
             -- the messageIds of the new usable rows that repeat, by 64-bit hash: a group by over
             -- integers (the messageIds themselves are compared below, so a hash collision marks nothing)
-            select hash(message_id) as message_hash
+            select {{ idr_hash(['message_id']) }} as message_hash
             from {{ validated }}
             where batch_started_at > {{ idr_queried_timestamp(query) }} and rejection_reason is null
-            group by hash(message_id)
+            group by {{ idr_hash(['message_id']) }}
             having count(*) > 1
         ),
 
@@ -80,7 +80,7 @@
             where
                 batch_started_at > {{ idr_queried_timestamp(query) }}
                 and rejection_reason is null
-                and hash(message_id) in (select copied_hashes.message_hash from copied_hashes)
+                and {{ idr_hash(['message_id']) }} in (select copied_hashes.message_hash from copied_hashes)
         ),
 
         ranked as (

@@ -43,16 +43,19 @@
 {#- The rows of the tested model written after the start of the last run in which the calling test
     passed (all rows when idr_test_scope is `all`). -#}
 {% macro idr_untested_rows() -%}
-    {%- set query -%}
-        select coalesce(max(watermarks.tested_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ idr_test_watermarks() }} as watermarks
-        where watermarks.test_id = {{ idr_sql_string(model.unique_id) }}
-    {%- endset -%}
     {%- if var('idr_test_scope', 'untested') == 'all' -%}
         1 = 1
     {%- else -%}
-        batch_started_at > {{ idr_queried_timestamp(query) }}
+        batch_started_at > {{ idr_queried_timestamp(idr_test_watermark_query()) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The query of the calling test's watermark: the start of the last run in which it passed (1900-01-01
+    when it never did). -#}
+{% macro idr_test_watermark_query() -%}
+    select coalesce(max(watermarks.tested_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+    from {{ idr_test_watermarks() }} as watermarks
+    where watermarks.test_id = {{ idr_sql_string(model.unique_id) }}
 {%- endmacro %}
 
 {#- Whether some rows of the tested relation were written before the start of the last run in which
@@ -63,11 +66,7 @@
         {{- return(false) -}}
     {%- endif -%}
     {%- set query -%}
-        select coalesce(min(tested.batch_started_at) <= (
-            select coalesce(max(watermarks.tested_through_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ idr_test_watermarks() }} as watermarks
-            where watermarks.test_id = {{ idr_sql_string(model.unique_id) }}
-        ), false)
+        select coalesce(min(tested.batch_started_at) <= ({{ idr_test_watermark_query() }}), false)
         from {{ relation }} as tested
     {%- endset -%}
     {{- return(run_query(query).columns[0].values()[0] == true) -}}
