@@ -37,7 +37,12 @@ def format_accuracy(accuracy: Accuracy) -> str:
         f"over-merged profiles {accuracy.over_merged_profiles:,} "
         f"(holding a shared identifier: {accuracy.over_merged_profiles_with_shared_identifier:,}), "
         f"split people {accuracy.split_people:,}, shared identifiers {accuracy.shared_identifiers:,}",
+        "",
+        "| assignment reason | events | on their person's main profile |",
+        "| --- | --- | --- |",
     ]
+    for reason, (events, right) in accuracy.events_by_reason.items():
+        lines.append(f"| {reason} | {events:,} | {right:,} ({right / events:.2%}) |")
     return "\n".join(lines)
 
 

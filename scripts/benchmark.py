@@ -365,6 +365,11 @@ def accuracy_rows(accuracy: dict) -> list[tuple[str, object]]:
             f"holding a shared identifier) / {accuracy['split_people']:,} of {accuracy['people']:,}",
         )
     )
+    for reason, counts in accuracy["events_by_reason"].items():
+        share = counts["on_main_profile"] / counts["events"]
+        found.append(
+            (f"events assigned by reason {reason}", f"{counts['events']:,}, {share:.2%} on their person's profile")
+        )
     return found
 
 

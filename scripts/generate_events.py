@@ -4,8 +4,9 @@ Deterministic from --seed. People have one to three devices (iOS, Android, web) 
 on each phone (each app install has its own anonymousId), browse anonymously before they log in
 (identify with userId and email; some installs also send alias), come back over the days, join
 groups (accounts), change their email, and clear cookies. The hard cases an identity graph must not
-get wrong are mixed in: family tablets shared by two people, store kiosks (one web browser that many
-people log in on), placeholder anonymousIds and device ids from buggy SDKs, events sent twice (the
+get wrong are mixed in: family tablets shared by two people (each browsing anonymously in their own
+app install before logging in), store kiosks (one web browser that many people log in on, a page view
+before each login), placeholder anonymousIds and device ids from buggy SDKs, events sent twice (the
 same messageId again, the same day or the next), and events that arrive days late (offline queues:
 written into a later day's file with their original timestamp).
 
@@ -191,7 +192,8 @@ class Generator:
 
     def _share_family_tablets(self) -> None:
         """1% of people share a tablet with another: the same device id, an app install each, and
-        a family app that asks who is using it (so each install logs in on its first session)."""
+        a family app that asks who is using it (each install browses anonymously on its first session,
+        then logs in)."""
         for first, second in zip(self.crowd[0::200], self.crowd[1::200], strict=False):
             device_id = f"ios-family-{first.number}"
             for person in (first, second):
@@ -227,6 +229,11 @@ class Generator:
         anonymous_id = PLACEHOLDER_ANONYMOUS_ID if rng.random() < 0.005 else install.anonymous_id
         context = self._context(install)
         if not install.logged_in and install.asks_who_is_using:
+            # a family tablet: each person browses in their own install before logging in on it
+            for _ in range(rng.randrange(1, 4)):
+                at += rng.randrange(5, 300)
+                yield self._call(at, {"anonymousId": anonymous_id}, context, install.kind)
+            at += 30
             yield from self._log_in(person, install, anonymous_id, context, at, day)
         elif not install.logged_in:
             for _ in range(rng.randrange(1, 4)):

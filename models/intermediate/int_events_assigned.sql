@@ -1,9 +1,18 @@
-{#- The profile of every accepted event that has a usable identifier: the profile of its most trusted
-    identifier (lowest priority number, then type and value), the event's deciding identifier.
-    Incremental: which identifier decides an event never changes (it depends on the event's own
-    identifiers only), so a run assigns its new events and re-assigns the events whose deciding
-    identifier moved to another profile since this model last ran; it writes only the assignments
-    that changed, so downstream models see exactly the events whose profile changed. -#}
+{#- The profile of every accepted event that has a usable identifier, the identifier that decided it and
+    why (README, "Which profile an event goes to"):
+    - identifier: the event's most trusted identifier (lowest priority number, then type and value) is
+      not shared (int_identifiers_shared);
+    - unshared_identifier: it is shared, and the event goes to its most trusted unshared identifier;
+    - session: every identifier of the event is shared, and the event goes to the person of the next
+      identify on its most trusted identifier in the same session there (no gap longer than the var
+      idr_session_gap_minutes), decided by that identify's most trusted unshared identifier;
+    - shared_identifier: every identifier is shared and no such identify follows: its most trusted one.
+    A decision depends on identifiers and their sharedness, never on profiles.
+    Incremental: a run decides its new events again, and the events that carry an identifier whose
+    sharedness changed or a shared identifier with new events (the sessions on it may have changed);
+    it re-assigns the other events whose deciding identifier moved to another profile, and writes only
+    the assignments that changed, so downstream models see exactly the events whose profile (or
+    deciding identifier) changed; previous_profile_id says where such an event was before. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='event_key') }}
 
 {#- identifier priorities are below 2**22 and identifier keys below 2**40 (a trillion identifiers), so
@@ -16,9 +25,8 @@
     ('identifier_key', 'identifiers_keyed.identifier_key'),
 ] %}
 
-with event_identifiers as {{ idr_not_materialized() }} (
+with all_event_identifiers as {{ idr_not_materialized() }} (
     select * from {{ ref('int_event_identifiers') }}
-    where {{ idr_unprocessed() }}
 ),
 
 identifiers_keyed as (
@@ -29,9 +37,65 @@ identifiers_stitched as (
     select * from {{ ref('int_identifiers_stitched') }}
 ),
 
+identifiers_shared as (
+    select * from {{ ref('int_identifiers_shared') }}
+),
+
+events_validated as (
+    select * from {{ ref('int_events_validated') }}
+),
+
+shared_keys as (
+    select identifier_key from identifiers_shared
+    where is_shared
+),
+
+{%- if is_incremental() %}
+
+touched_events as (
+    -- new events, and events carrying an identifier that became shared or stopped being shared
+    select event_key from all_event_identifiers
+    where {{ idr_unprocessed() }}
+    union
+    select event_key from all_event_identifiers
+    where identifier_key in (
+        select identifiers_shared.identifier_key
+        from identifiers_shared
+        where {{ idr_unprocessed('identifiers_shared') }}
+    )
+),
+
+touched_sessions as (
+    -- the shared identifiers those events carry: the sessions on them may have changed
+    select distinct identifier_key from all_event_identifiers
+    where
+        event_key in (select touched_events.event_key from touched_events)
+        and identifier_key in (select shared_keys.identifier_key from shared_keys)
+),
+
+decided_events as (
+    select event_key from touched_events
+    union
+    select event_key from all_event_identifiers
+    where identifier_key in (select touched_sessions.identifier_key from touched_sessions)
+),
+
+event_identifiers as (
+    select * from all_event_identifiers
+    where event_key in (select decided_events.event_key from decided_events)
+),
+
+{%- else %}
+
+event_identifiers as (
+    select * from all_event_identifiers
+),
+
+{%- endif %}
+
 trust_bounds as (
-    -- per new event, in integers only: the smallest and the largest identifier_key among its
-    -- identifiers of the best (lowest) priority, each packed with the priority so that one min finds it
+    -- per event, in integers only: the smallest and the largest identifier_key among its identifiers
+    -- of the best (lowest) priority, each packed with the priority so that one min finds it
     select
         event_key,
         min(identifier_priority * {{ key_span }} + identifier_key) % {{ key_span }} as lowest_key,
@@ -59,30 +123,181 @@ tie_breaks as (
     group by event_identifiers.event_key
 ),
 
-deciding_keys as (
-    -- each new event's most trusted identifier: lowest priority, then type, then value
+most_trusted as (
+    -- each event's most trusted identifier: lowest priority, then type, then value
     select
         trust_bounds.event_key,
         -- (a struct's field, which the linter takes for a table's column)
         coalesce(
             tie_breaks.smallest_identifier.identifier_key,  -- noqa: RF01
             trust_bounds.lowest_key
-        ) as assigned_by_identifier_key
+        ) as most_trusted_key
     from trust_bounds
     left join tie_breaks
         on trust_bounds.event_key = tie_breaks.event_key
 ),
 
+unshared_choices as (
+    -- the most trusted unshared identifier of each event that carries a shared one (and has another)
+    select
+        event_identifiers.event_key,
+        {{ idr_min_struct(trust_order) }} as unshared_identifier
+    from event_identifiers
+    inner join identifiers_keyed
+        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    where
+        event_identifiers.event_key in (
+            select carrying.event_key
+            from event_identifiers as carrying
+            where carrying.identifier_key in (select shared_keys.identifier_key from shared_keys)
+        )
+        and event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
+    group by event_identifiers.event_key
+),
+
+only_shared as (
+    -- the events whose every identifier is shared, with the identifier whose sessions decide them
+    select
+        most_trusted.event_key,
+        most_trusted.most_trusted_key as session_key
+    from most_trusted
+    where
+        most_trusted.most_trusted_key in (select shared_keys.identifier_key from shared_keys)
+        and most_trusted.event_key not in (select unshared_choices.event_key from unshared_choices)
+),
+
+session_events as (
+    -- every event, of all runs, on the identifiers that decide those events
+    select
+        all_event_identifiers.event_key,
+        all_event_identifiers.identifier_key as session_key,
+        all_event_identifiers.occurred_at,
+        events_validated.message_id,
+        events_validated.event_type
+    from all_event_identifiers
+    inner join events_validated
+        on all_event_identifiers.event_key = events_validated.event_key
+    where all_event_identifiers.identifier_key in (select only_shared.session_key from only_shared)
+),
+
+naming_choices as (
+    -- the identifies among them with an unshared identifier: the most trusted one names the person
+    select
+        all_event_identifiers.event_key,
+        {{ idr_min_struct(trust_order) }} as unshared_identifier
+    from all_event_identifiers
+    inner join identifiers_keyed
+        on all_event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    where
+        all_event_identifiers.event_key in (
+            select session_events.event_key
+            from session_events
+            where session_events.event_type = 'identify'
+        )
+        and all_event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
+    group by all_event_identifiers.event_key
+),
+
+session_gaps as (
+    select
+        session_events.*,
+        naming_choices.unshared_identifier.identifier_key as naming_key,  -- noqa: RF01
+        lag(session_events.occurred_at) over (
+            partition by session_events.session_key
+            order by session_events.occurred_at
+        ) as previous_occurred_at
+    from session_events
+    left join naming_choices
+        on session_events.event_key = naming_choices.event_key
+),
+
+sessions as (
+    -- a new session starts after a gap longer than the var (events at one time share a session)
+    select
+        *,
+        sum(
+            case
+                when
+                    previous_occurred_at is null
+                    or {{ dbt.dateadd('minute', var('idr_session_gap_minutes'), 'previous_occurred_at') }}
+                    < occurred_at
+                    then 1
+                else 0
+            end
+        ) over (partition by session_key order by occurred_at) as session_number
+    from session_gaps
+),
+
+next_identifies as (
+    -- for each event on the identifier, when the next naming identify of its session happens (at its time
+    -- or later)
+    select
+        *,
+        min(case when naming_key is not null then occurred_at end) over (
+            partition by session_key, session_number
+            order by occurred_at
+            range between current row and unbounded following
+        ) as next_identify_at
+    from sessions
+),
+
+session_choices as (
+    -- the only-shared events with that identify (of several at one time, the smallest messageId)
+    select
+        next_identifies.event_key,
+        {{ idr_min_by('naming.naming_key', ['naming.message_id']) }} as naming_key
+    from next_identifies
+    inner join only_shared
+        on
+            next_identifies.event_key = only_shared.event_key
+            and next_identifies.session_key = only_shared.session_key
+    inner join sessions as naming
+        on
+            next_identifies.session_key = naming.session_key
+            and next_identifies.session_number = naming.session_number
+            and next_identifies.next_identify_at = naming.occurred_at
+    where naming.naming_key is not null
+    group by next_identifies.event_key
+),
+
+decisions as (
+    select
+        most_trusted.event_key,
+        coalesce(
+            unshared_choices.unshared_identifier.identifier_key,  -- noqa: RF01
+            session_choices.naming_key,
+            most_trusted.most_trusted_key
+        ) as assigned_by_identifier_key,
+        case
+            when
+                unshared_choices.unshared_identifier.identifier_key  -- noqa: RF01
+                <> most_trusted.most_trusted_key
+                then 'unshared_identifier'
+            when session_choices.event_key is not null then 'session'
+            when only_shared.event_key is not null then 'shared_identifier'
+            else 'identifier'
+        end as assignment_reason
+    from most_trusted
+    left join unshared_choices
+        on most_trusted.event_key = unshared_choices.event_key
+    left join session_choices
+        on most_trusted.event_key = session_choices.event_key
+    left join only_shared
+        on most_trusted.event_key = only_shared.event_key
+),
+
 deciding_identifiers as (
     select
         event_key,
-        assigned_by_identifier_key
-    from deciding_keys
+        assigned_by_identifier_key,
+        assignment_reason
+    from decisions
     {%- if is_incremental() %}
     union all
     select
         previous.event_key,
-        previous.assigned_by_identifier_key
+        previous.assigned_by_identifier_key,
+        previous.assignment_reason
     from {{ this }} as previous
     where
         previous.assigned_by_identifier_key in (
@@ -90,7 +305,7 @@ deciding_identifiers as (
             from identifiers_stitched
             where {{ idr_unprocessed('identifiers_stitched', column='profile_changed_at') }}
         )
-        and previous.event_key not in (select deciding_keys.event_key from deciding_keys)
+        and previous.event_key not in (select decisions.event_key from decisions)
     {%- endif %}
 ),
 
@@ -99,6 +314,12 @@ final as (
         deciding_identifiers.event_key,
         identifiers_stitched.profile_id,
         deciding_identifiers.assigned_by_identifier_key,
+        deciding_identifiers.assignment_reason,
+        {%- if is_incremental() %}
+        previous.profile_id as previous_profile_id,
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as previous_profile_id,
+        {%- endif %}
         {{ idr_batch_marker() }} as batch_started_at
     from deciding_identifiers
     inner join identifiers_stitched
@@ -106,7 +327,11 @@ final as (
     {%- if is_incremental() %}
     left join {{ this }} as previous
         on deciding_identifiers.event_key = previous.event_key
-    where previous.event_key is null or previous.profile_id <> identifiers_stitched.profile_id
+    where
+        previous.event_key is null
+        or previous.profile_id <> identifiers_stitched.profile_id
+        or previous.assigned_by_identifier_key <> deciding_identifiers.assigned_by_identifier_key
+        or previous.assignment_reason <> deciding_identifiers.assignment_reason
     {%- endif %}
 )
 

@@ -16,7 +16,7 @@
         'app_name': 'context_app_name', 'device_id': 'context_device_id', 'device_type': 'context_device_type',
     }.get(column, column))) -%}
 {%- endfor -%}
-{%- set assignment_columns = ['assigned_by_identifier_type', 'assigned_by_identifier_value'] -%}
+{%- set assignment_columns = ['assigned_by_identifier_type', 'assigned_by_identifier_value', 'assignment_reason'] -%}
 {%- set source_columns = ['event_source', 'source_name'] -%}
 
 with events as {{ idr_not_materialized() }} (
@@ -47,6 +47,7 @@ positions as (
         events_assigned.event_key,
         events_assigned.profile_id,
         events_assigned.assigned_by_identifier_key,
+        events_assigned.assignment_reason,
         row_number() over (
             partition by events_assigned.profile_id
             order by events.occurred_at, events.received_at, events.message_id
@@ -64,6 +65,7 @@ final as (
         {%- endfor %}
         identifiers_keyed.identifier_type as assigned_by_identifier_type,
         identifiers_keyed.identifier_value as assigned_by_identifier_value,
+        positions.assignment_reason,
         {{ idr_batch_marker() }} as batch_started_at,
         events.event_source,
         events.source_name,
@@ -83,7 +85,8 @@ assignments as (
         events_assigned.event_key,
         events_assigned.profile_id,
         identifiers_keyed.identifier_type as assigned_by_identifier_type,
-        identifiers_keyed.identifier_value as assigned_by_identifier_value
+        identifiers_keyed.identifier_value as assigned_by_identifier_value,
+        events_assigned.assignment_reason
     from events_assigned
     inner join identifiers_keyed
         on events_assigned.assigned_by_identifier_key = identifiers_keyed.identifier_key
@@ -105,8 +108,9 @@ placed as (
         {%- for column, expression in event_selects %}
         events.{{ expression }}{{ ' as ' ~ column if expression != column }},
         {%- endfor %}
-        assignments.assigned_by_identifier_type,
-        assignments.assigned_by_identifier_value,
+        {%- for column in assignment_columns %}
+        assignments.{{ column }},
+        {%- endfor %}
         {{ idr_batch_marker() }} as batch_started_at,
         events.event_source,
         events.source_name
@@ -120,8 +124,9 @@ placed as (
         {%- for column in event_columns %}
         previous.{{ column }},
         {%- endfor %}
-        moved.assigned_by_identifier_type,
-        moved.assigned_by_identifier_value,
+        {%- for column in assignment_columns %}
+        moved.{{ column }},
+        {%- endfor %}
         {{ idr_batch_marker() }} as batch_started_at,
         {%- for column in source_columns %}
         previous.{{ column }}{{ ',' if not loop.last }}

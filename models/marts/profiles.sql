@@ -6,9 +6,9 @@
 {%- do type_columns.append((identifier_type, column_name)) -%}
 {%- do configured_types.append(idr_sql_string(identifier_type)) -%}
 {%- endfor -%}
-{#- Incremental: a run computes again the profiles holding an identifier it resolved again (every
-    profile whose identifiers, events or traits changed holds one) and the profiles such an identifier
-    left; the post-hook removes the profiles that no longer exist (merged into others). -#}
+{#- Incremental: a run computes again the profiles holding an identifier it resolved again and the
+    profiles such an identifier left, and the profiles that events joined or left (with traits, the only
+    other things a profile's row summarizes); the post-hook removes the profiles that no longer exist (merged into others). -#}
 {{ config(
     materialized=idr_incremental(),
     incremental_strategy='delete+insert',
@@ -32,14 +32,28 @@ profile_traits as (
     select * from {{ ref('profile_traits') }}
 ),
 
+events_assigned as (
+    select * from {{ ref('int_events_assigned') }}
+),
+
 affected_profiles as (
-    -- the profiles of the identifiers resolved again, and the ones those identifiers left
+    -- the profiles of the identifiers resolved again and the ones those identifiers left, and the
+    -- profiles that events joined or left (an event can move without its identifiers moving, when an
+    -- identifier becomes shared or a session gains an identify)
     select profile_id
     from identifiers_stitched
     where {{ idr_unprocessed() }}
     union
     select previous_profile_id as profile_id
     from identifiers_stitched
+    where {{ idr_unprocessed() }} and previous_profile_id is not null
+    union
+    select profile_id
+    from events_assigned
+    where {{ idr_unprocessed() }}
+    union
+    select previous_profile_id as profile_id
+    from events_assigned
     where {{ idr_unprocessed() }} and previous_profile_id is not null
 ),
 

@@ -14,6 +14,9 @@ two or more profiles. Over-merged profiles that hold a shared identifier are cou
 shared device or placeholder is the likely cause. Events whose every identifier is shared (an
 anonymous page view on a store kiosk) cannot be told apart by any identifier: they go to the profile
 that holds the identifier, as in Segment, and the events view is also given without them.
+
+By assignment reason (profile_events.assignment_reason): how many events each reason decided, and how
+many of them sit on their person's main profile (the profile holding most of that person's events).
 """
 
 from __future__ import annotations
@@ -66,10 +69,16 @@ class Accuracy:
     over_merged_profiles: int
     over_merged_profiles_with_shared_identifier: int
     split_people: int
+    # assignment reason -> (events, events on their person's main profile)
+    events_by_reason: dict[str, tuple[int, int]]
 
     def as_dict(self) -> dict[str, object]:
         return {
             **{key: value for key, value in asdict(self).items() if not isinstance(value, dict)},
+            "events_by_reason": {
+                reason: {"events": events, "on_main_profile": right}
+                for reason, (events, right) in self.events_by_reason.items()
+            },
             "events": self.events.as_dict(),
             "events_with_an_owned_identifier": self.events_with_an_owned_identifier.as_dict(),
             "identifiers": self.identifiers.as_dict(),
@@ -101,7 +110,7 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
     connection.execute(
         """
         create or replace temp table resolved_events as
-        select events.message_id, events.profile_id, truth.person
+        select events.message_id, events.profile_id, events.assignment_reason, truth.person
         from truth
         inner join main.profile_events as events on truth.message_id = events.message_id
         """
@@ -151,6 +160,28 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
         """
     )
 
+    connection.execute(
+        """
+        create or replace temp table main_profiles as
+        select person, profile_id
+        from resolved_events
+        group by person, profile_id
+        qualify row_number() over (partition by person order by count(*) desc, profile_id) = 1
+        """
+    )
+    by_reason = connection.execute(
+        """
+        select
+            events.assignment_reason,
+            count(*),
+            count(*) filter (where events.profile_id = main_profiles.profile_id)
+        from resolved_events as events
+        inner join main_profiles on events.person = main_profiles.person
+        group by events.assignment_reason
+        order by events.assignment_reason
+        """
+    ).fetchall()
+
     def scalar(sql: str) -> int:
         return int(connection.execute(sql).fetchall()[0][0])
 
@@ -183,4 +214,5 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
             "select count(*) from (select person from owned_identifiers "
             "group by person having count(distinct profile_id) > 1)"
         ),
+        events_by_reason={reason: (int(events), int(right)) for reason, events, right in by_reason},
     )

@@ -35,8 +35,9 @@ def stream(number: int, rng: random.Random, events: int) -> list[dict]:
         email = rng.choice(emails)
         return rng.choice([email, email.upper(), f"  {email} ", email.title()])
 
-    # most streams happen within an hour (many ties in time); some over weeks (limit windows matter)
-    minutes_apart = rng.choice([1, 1, 1, 2 * 24 * 60])
+    # most streams happen within an hour (many ties in time, one session on every shared identifier);
+    # some over hours (sessions end at gaps), some over weeks (limit windows matter)
+    minutes_apart = rng.choice([1, 1, 1, 12, 2 * 24 * 60])
     result = []
     for index in range(events):
         call = rng.choice(["identify", "track", "track", "page", "screen", "alias", "group"])

@@ -3,7 +3,11 @@
 It reads Segment-spec events (Python dicts) and follows the README's rules directly: accept or reject
 each event, read its identifiers, drop placeholders, then walk the links between identifiers seen in one
 event strongest first (union-find), refusing a link whose merge would break a limit; name each group
-after its oldest identifier, and put each event on the group of its most trusted identifier.
+after its oldest identifier. An identifier is shared when it and the identifiers seen with it hold more
+values of a type at least as trusted as its own than that type's limit allows in one window; each event
+goes to the group of its most trusted unshared identifier, and an event with only shared identifiers to
+the person of the next identify in its session on its most trusted identifier (or, without one, to that
+identifier's group).
 Configuration (priorities, limits, windows, blocked values, prefix) comes from dbt_project.yml.
 """
 
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import combinations
@@ -104,6 +108,9 @@ class Resolution:
     rejected_events: set[str] = field(default_factory=set)
     # refused link (the two identifiers, more trusted first) -> the limits the merge would have broken
     refused_links: dict[tuple[Identifier, Identifier], set[str]] = field(default_factory=dict)
+    shared_identifiers: set[Identifier] = field(default_factory=set)
+    # message id -> (the identifier that decided its profile, why)
+    assignment_of_event: dict[str, tuple[Identifier, str]] = field(default_factory=dict)
 
 
 def resolve(events: list[dict]) -> Resolution:
@@ -111,6 +118,8 @@ def resolve(events: list[dict]) -> Resolution:
     first_seen: dict[Identifier, datetime] = {}
     link_seen: dict[tuple[Identifier, Identifier], datetime] = {}
     event_identifiers: dict[str, set[Identifier]] = {}
+    event_moment: dict[str, datetime] = {}
+    identifies: set[str] = set()
     for event in events:
         if not is_accepted(event):
             result.rejected_events.add(event["messageId"])
@@ -121,6 +130,9 @@ def resolve(events: list[dict]) -> Resolution:
             continue
         moment = occurred_at(event)
         event_identifiers[event["messageId"]] = found
+        event_moment[event["messageId"]] = moment
+        if event["type"] == "identify":
+            identifies.add(event["messageId"])
         for identifier in found:
             first_seen[identifier] = min(first_seen.get(identifier, moment), moment)
         for a, b in combinations(sorted(found, key=trust), 2):
@@ -163,8 +175,61 @@ def resolve(events: list[dict]) -> Resolution:
         anchor_type, anchor_value = oldest[find(identifier)]
         digest = hashlib.md5(f"{anchor_type}:{anchor_value}".encode()).hexdigest()[:20]
         result.profile_of_identifier[identifier] = CONFIG["idr_profile_id_prefix"] + digest
+
+    neighbours: dict[Identifier, set[Identifier]] = defaultdict(set)
+    for a, b in link_seen:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    for identifier in first_seen:
+        own = priority(identifier[0])
+        held = Counter(
+            (other[0], bucket(other[0], first_seen[other]))
+            for other in neighbours[identifier] | {identifier}
+            if priority(other[0]) <= own
+        )
+        if any(n > setting(t, "limit") for (t, _), n in held.items()):
+            result.shared_identifiers.add(identifier)
+
+    def unshared_choice(message_id: str) -> Identifier | None:
+        unshared = [i for i in event_identifiers[message_id] if i not in result.shared_identifiers]
+        return min(unshared, key=trust) if unshared else None
+
+    # the events on each shared identifier in time order, cut into sessions at gaps longer than the var
+    gap = timedelta(minutes=CONFIG["idr_session_gap_minutes"])
+    session_of: dict[tuple[Identifier, str], int] = {}
+    for identifier in result.shared_identifiers:
+        carried = sorted((event_moment[m], m) for m, found in event_identifiers.items() if identifier in found)
+        number, previous = 0, None
+        for moment, message_id in carried:
+            if previous is not None and moment - previous > gap:
+                number += 1
+            session_of[identifier, message_id] = number
+            previous = moment
+
+    def session_choice(message_id: str, identifier: Identifier) -> Identifier | None:
+        """The most trusted unshared identifier of the first identify on `identifier`, at the event's time
+        or later, in the event's session there (ties in time: the smaller messageId)."""
+        session, moment = session_of[identifier, message_id], event_moment[message_id]
+        naming = sorted(
+            (event_moment[m], m)
+            for m in identifies
+            if identifier in event_identifiers[m]
+            and session_of[identifier, m] == session
+            and event_moment[m] >= moment
+            and unshared_choice(m) is not None
+        )
+        return unshared_choice(naming[0][1]) if naming else None
+
     for message_id, found in event_identifiers.items():
-        result.profile_of_event[message_id] = result.profile_of_identifier[min(found, key=trust)]
+        most_trusted = min(found, key=trust)
+        chosen = unshared_choice(message_id)
+        if chosen is not None:
+            assignment = (chosen, "identifier" if chosen == most_trusted else "unshared_identifier")
+        else:
+            named = session_choice(message_id, most_trusted)
+            assignment = (named, "session") if named is not None else (most_trusted, "shared_identifier")
+        result.assignment_of_event[message_id] = assignment
+        result.profile_of_event[message_id] = result.profile_of_identifier[assignment[0]]
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
@@ -34,16 +35,22 @@ def test_pairwise_figures_match_counting_every_pair(tmp_path: Path, seed: int) -
         owners = rng.sample(people, k=2 if rng.random() < 0.2 else 1)
         identifiers.append((key, owners, rng.choice(profiles)))
     events = []  # (message_id, person, identifier keys, profile)
+    reasons = {}
     for number in range(rng.randint(10, 40)):
         key, owners, _ = rng.choice(identifiers)
         events.append((f"m{number}", rng.choice(owners), key, rng.choice(profiles)))
+        reasons[f"m{number}"] = rng.choice(["identifier", "unshared_identifier", "session", "shared_identifier"])
 
     db_path = tmp_path / "warehouse.duckdb"
     connection = duckdb.connect(str(db_path))
     connection.execute("create table profiles (profile_id varchar)")
     connection.executemany("insert into profiles values (?)", [[p] for p in profiles])
-    connection.execute("create table profile_events (message_id varchar, profile_id varchar)")
-    connection.executemany("insert into profile_events values (?, ?)", [[m, prof] for m, _, _, prof in events])
+    connection.execute(
+        "create table profile_events (message_id varchar, profile_id varchar, assignment_reason varchar)"
+    )
+    connection.executemany(
+        "insert into profile_events values (?, ?, ?)", [[m, prof, reasons[m]] for m, _, _, prof in events]
+    )
     connection.execute(
         "create table int_events_validated (event_key bigint, message_id varchar, rejection_reason varchar)"
     )
@@ -92,5 +99,17 @@ def test_pairwise_figures_match_counting_every_pair(tmp_path: Path, seed: int) -
         person_profiles.setdefault(person, set()).add(prof)
     assert accuracy.over_merged_profiles == sum(1 for found in profile_people.values() if len(found) > 1)
     assert accuracy.split_people == sum(1 for found in person_profiles.values() if len(found) > 1)
+    # by reason: the events each reason decided, and those on their person's main profile (most events,
+    # then the smallest id)
+    per_person: dict[str, Counter] = {}
+    for _, person, _, prof in events:
+        per_person.setdefault(person, Counter())[prof] += 1
+    main = {person: min(counts, key=lambda prof: (-counts[prof], prof)) for person, counts in per_person.items()}
+    expected_by_reason: dict[str, list[int]] = {}
+    for message_id, person, _, prof in events:
+        tally = expected_by_reason.setdefault(reasons[message_id], [0, 0])
+        tally[0] += 1
+        tally[1] += prof == main[person]
+    assert accuracy.events_by_reason == {reason: tuple(tally) for reason, tally in expected_by_reason.items()}
     if expected_events[0]:
         assert got_events.precision == pytest.approx(expected_events[2] / expected_events[0])

@@ -54,24 +54,32 @@ def test_three_people_stay_three_profiles(shared_db: Path) -> None:
     }
 
 
-def test_events_go_to_the_profile_of_their_most_trusted_identifier(shared_db: Path) -> None:
-    users = dict(
-        query(
-            shared_db,
-            "select e.message_id, p.user_id from profile_events as e inner join profiles as p using (profile_id)",
-        )
+def test_events_follow_the_person_on_the_shared_ipad(shared_db: Path) -> None:
+    rows = query(
+        shared_db,
+        "select e.message_id, p.user_id, e.assigned_by_identifier_value, e.assignment_reason "
+        "from profile_events as e inner join profiles as p using (profile_id)",
     )
-    assert users == {
-        "sd-01": "alice",
-        "sd-02": "alice",
-        "sd-03": "alice",
-        "sd-04": "alice",  # anonymous on the iPad: the device (priority 3) outranks Bob's session id (5)
-        "sd-05": "bob",
-        "sd-06": "bob",
-        "sd-07": "bob",
-        "sd-08": "carol",
-        "sd-09": "carol",
+    assert {message_id: rest for message_id, *rest in rows} == {
+        # the iPad is shared (Alice and Bob, two user ids, were seen on it): each anonymous event on it
+        # goes to the person of its own anonymous id
+        "sd-01": ["alice", "anon-ipad-1", "unshared_identifier"],
+        "sd-02": ["alice", "alice", "identifier"],
+        "sd-03": ["alice", "alice", "identifier"],
+        "sd-04": ["bob", "anon-ipad-2", "unshared_identifier"],
+        "sd-05": ["bob", "bob", "identifier"],
+        "sd-06": ["bob", "bob", "identifier"],
+        "sd-07": ["bob", "bob", "identifier"],
+        "sd-08": ["carol", "carol", "identifier"],
+        "sd-09": ["carol", "carol", "identifier"],
     }
+    shared = query(
+        shared_db,
+        "select k.identifier_value from int_identifiers_shared as s "
+        "inner join int_identifiers_keyed as k using (identifier_key) where s.is_shared order by 1",
+    )
+    # Alice's email is shared too (Carol reused it); the anonymous ids on the iPad are not
+    assert shared == [("alice@example.com",), ("ipad-family",)]
 
 
 def test_every_refused_link_is_explained(shared_db: Path) -> None:

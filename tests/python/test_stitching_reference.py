@@ -1,6 +1,7 @@
 """The SQL pipeline (merge protection included) agrees exactly with the plain-Python reference on many
 random event streams, all resolved in one build (disjoint identifiers per stream): the same profiles
-with the same ids, the same timeline for every event, the same rejections and the same refused links.
+with the same ids, the same shared identifiers, the same profile, deciding identifier and reason for
+every event, the same rejections and the same refused links.
 
 Hypothesis draws the generator's seed; one example is one build of IDR_REFERENCE_STREAMS streams (a
 dbt build costs seconds, so CI runs one derandomized example; set IDR_REFERENCE_EXAMPLES for more).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,8 @@ def expected_resolution(streams: list[list[dict]]) -> Resolution:
         expected.unidentified_events |= part.unidentified_events
         expected.rejected_events |= part.rejected_events
         expected.refused_links.update(part.refused_links)
+        expected.shared_identifiers |= part.shared_identifiers
+        expected.assignment_of_event.update(part.assignment_of_event)
     return expected
 
 
@@ -76,6 +80,21 @@ def test_sql_matches_the_reference_on_every_stream(seed: int, tmp_path_factory: 
         )
     }
     events = dict(query(db_path, "select message_id, profile_id from profile_events"))
+    assignments = {
+        message_id: ((identifier_type, value), reason)
+        for message_id, identifier_type, value, reason in query(
+            db_path,
+            "select message_id, assigned_by_identifier_type, assigned_by_identifier_value, assignment_reason "
+            "from profile_events",
+        )
+    }
+    shared = set(
+        query(
+            db_path,
+            "select keyed.identifier_type, keyed.identifier_value from int_identifiers_shared as shared "
+            "inner join int_identifiers_keyed as keyed using (identifier_key) where shared.is_shared",
+        )
+    )
     rejected = dict(query(db_path, "select message_id, rejection_reason from rejected_events"))
     refused = {
         ((a_type, a_value), (b_type, b_value))
@@ -90,6 +109,8 @@ def test_sql_matches_the_reference_on_every_stream(seed: int, tmp_path_factory: 
     mismatched_streams = sorted({stream_of(value) for (_, value), _ in differing})
     assert not mismatched_streams, f"streams whose identifiers differ from the reference: {mismatched_streams[:10]}"
     assert identifiers == expected.profile_of_identifier
+    assert shared == expected.shared_identifiers
+    assert assignments == expected.assignment_of_event
     assert events == expected.profile_of_event
     assert {m for m, reason in rejected.items() if reason == "no_usable_identifier"} == expected.unidentified_events
     assert {m for m, reason in rejected.items() if reason != "no_usable_identifier"} == expected.rejected_events
@@ -113,5 +134,7 @@ def test_the_generator_exercises_the_rules() -> None:
         "email",
         "anonymous_id",
     }
+    reasons = Counter(reason for _, reason in everything.assignment_of_event.values())
+    assert min(reasons[r] for r in ("identifier", "unshared_identifier", "session", "shared_identifier")) > STREAMS // 4
     types = {t for t, _ in everything.profile_of_identifier}
     assert {"user_id", "anonymous_id", "email", "ios.id", "android.id", "crm_id"} <= types
