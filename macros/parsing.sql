@@ -46,17 +46,24 @@
 
 {#- The smallest of the rows' (name, expression) `fields` compared in order, as one struct (an
     aggregate): its fields are read as `<alias>.<name>`. Cheaper on DuckDB than arg_min with a struct
-    ordering, and the later fields come along. -#}
-{% macro idr_min_struct(fields) -%}
-    {{ return(adapter.dispatch('idr_min_struct', 'identity_resolution')(fields)) }}
+    ordering, and the later fields come along. With `condition`, only over the rows where it holds
+    (null when none does). -#}
+{% macro idr_min_struct(fields, condition=none) -%}
+    {{ return(adapter.dispatch('idr_min_struct', 'identity_resolution')(fields, condition)) }}
 {%- endmacro %}
 
-{% macro default__idr_min_struct(fields) -%}
-    min(named_struct({% for name, expr in fields %}'{{ name }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{% macro default__idr_min_struct(fields, condition=none) -%}
+    {%- set packed -%}
+        named_struct({% for name, expr in fields %}'{{ name }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endset -%}
+    min({% if condition %}case when {{ condition }} then {{ packed }} end{% else %}{{ packed }}{% endif %})
 {%- endmacro %}
 
-{% macro duckdb__idr_min_struct(fields) -%}
-    min(struct_pack({% for name, expr in fields %}{{ name }} := {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %}))
+{% macro duckdb__idr_min_struct(fields, condition=none) -%}
+    {%- set packed -%}
+        struct_pack({% for name, expr in fields %}{{ name }} := {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endset -%}
+    min({% if condition %}case when {{ condition }} then {{ packed }} end{% else %}{{ packed }}{% endif %})
 {%- endmacro %}
 
 {#- The materialization of the incremental models: incremental where the engine can delete and

@@ -24,12 +24,14 @@
     ('identifier_value', 'identifiers_keyed.identifier_value'),
     ('identifier_key', 'identifiers_keyed.identifier_key'),
 ] %}
+{%- set carrier_order = [] %}
+{%- for name, _ in trust_order %}{% do carrier_order.append((name, name)) %}{% endfor %}
 
 with all_event_identifiers as {{ idr_not_materialized() }} (
     select * from {{ ref('int_event_identifiers') }}
 ),
 
-identifiers_keyed as (
+identifiers_keyed as {{ idr_not_materialized() }} (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
 
@@ -80,14 +82,14 @@ decided_events as (
     where identifier_key in (select touched_sessions.identifier_key from touched_sessions)
 ),
 
-event_identifiers as (
+event_identifiers as {{ idr_not_materialized() }} (
     select * from all_event_identifiers
     where event_key in (select decided_events.event_key from decided_events)
 ),
 
 {%- else %}
 
-event_identifiers as (
+event_identifiers as {{ idr_not_materialized() }} (
     select * from all_event_identifiers
 ),
 
@@ -137,70 +139,101 @@ most_trusted as (
         on trust_bounds.event_key = tie_breaks.event_key
 ),
 
-unshared_choices as (
-    -- the most trusted unshared identifier of each event that carries a shared one (and has another)
+shared_carriers as (
+    -- the identifiers of the events that carry a shared one, each with whether it is shared
     select
         event_identifiers.event_key,
-        {{ idr_min_struct(trust_order) }} as unshared_identifier
+        identifiers_keyed.identifier_priority,
+        identifiers_keyed.identifier_type,
+        identifiers_keyed.identifier_value,
+        identifiers_keyed.identifier_key,
+        shared_keys.identifier_key is not null as is_shared
     from event_identifiers
     inner join identifiers_keyed
         on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    left join shared_keys
+        on event_identifiers.identifier_key = shared_keys.identifier_key
     where
         event_identifiers.event_key in (
             select carrying.event_key
             from event_identifiers as carrying
             where carrying.identifier_key in (select shared_keys.identifier_key from shared_keys)
         )
-        and event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
-    group by event_identifiers.event_key
+),
+
+carrier_choices as (
+    -- per such event: its most trusted identifier, and its most trusted unshared one (null when all are shared)
+    select
+        event_key,
+        {{ idr_min_struct(carrier_order) }} as most_trusted_identifier,
+        {{ idr_min_struct(carrier_order, 'not is_shared') }} as unshared_identifier
+    from shared_carriers
+    group by event_key
+),
+
+carrier_keys as (
+    select
+        carrier_choices.event_key,
+        carrier_choices.most_trusted_identifier.identifier_key as most_trusted_key,
+        carrier_choices.unshared_identifier.identifier_key as unshared_key
+    from carrier_choices
 ),
 
 only_shared as (
-    -- the events whose every identifier is shared, with the identifier whose sessions decide them
+    -- the events whose every identifier is shared, with the most trusted one: its sessions decide them
     select
-        most_trusted.event_key,
-        most_trusted.most_trusted_key as session_key
-    from most_trusted
-    where
-        most_trusted.most_trusted_key in (select shared_keys.identifier_key from shared_keys)
-        and most_trusted.event_key not in (select unshared_choices.event_key from unshared_choices)
+        event_key,
+        most_trusted_key as session_key
+    from carrier_keys
+    where unshared_key is null
 ),
 
 session_events as (
-    -- every event, of all runs, on the identifiers that decide those events
+    -- every event, of all runs, on the identifiers that decide those events; is_decided_here marks the
+    -- only-shared events that this identifier decides
     select
         all_event_identifiers.event_key,
         all_event_identifiers.identifier_key as session_key,
         all_event_identifiers.occurred_at,
-        events_validated.message_id,
-        events_validated.event_type
+        only_shared.event_key is not null as is_decided_here
     from all_event_identifiers
-    inner join events_validated
-        on all_event_identifiers.event_key = events_validated.event_key
-    where all_event_identifiers.identifier_key in (select only_shared.session_key from only_shared)
+    left join only_shared
+        on
+            all_event_identifiers.event_key = only_shared.event_key
+            and all_event_identifiers.identifier_key = only_shared.session_key
+    where all_event_identifiers.identifier_key in (select deciding.session_key from only_shared as deciding)
+),
+
+session_identifies as (
+    -- the identifies among them
+    select
+        event_key,
+        message_id
+    from events_validated
+    where
+        event_type = 'identify'
+        and event_key in (select session_events.event_key from session_events)
 ),
 
 naming_choices as (
-    -- the identifies among them with an unshared identifier: the most trusted one names the person
+    -- of those, the ones with an unshared identifier: the most trusted one names the person
     select
         all_event_identifiers.event_key,
+        session_identifies.message_id,
         {{ idr_min_struct(trust_order) }} as unshared_identifier
     from all_event_identifiers
+    inner join session_identifies
+        on all_event_identifiers.event_key = session_identifies.event_key
     inner join identifiers_keyed
         on all_event_identifiers.identifier_key = identifiers_keyed.identifier_key
-    where
-        all_event_identifiers.event_key in (
-            select session_events.event_key
-            from session_events
-            where session_events.event_type = 'identify'
-        )
-        and all_event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
-    group by all_event_identifiers.event_key
+    where all_event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
+    group by all_event_identifiers.event_key, session_identifies.message_id
 ),
 
 session_gaps as (
     select
         session_events.*,
+        naming_choices.message_id,
         naming_choices.unshared_identifier.identifier_key as naming_key,  -- noqa: RF01
         lag(session_events.occurred_at) over (
             partition by session_events.session_key
@@ -229,61 +262,49 @@ sessions as (
 ),
 
 next_identifies as (
-    -- for each event on the identifier, when the next naming identify of its session happens (at its time
-    -- or later)
+    -- for each only-shared event, the first naming identify of its session at its time or later (of
+    -- several at one time, the smallest messageId)
     select
-        *,
-        min(case when naming_key is not null then occurred_at end) over (
+        event_key,
+        session_key,
+        {{ idr_min_struct(
+            [('occurred_at', 'occurred_at'), ('message_id', 'message_id'), ('naming_key', 'naming_key')],
+            'naming_key is not null',
+        ) }} over (
             partition by session_key, session_number
             order by occurred_at
             range between current row and unbounded following
-        ) as next_identify_at
+        ) as next_identify,
+        is_decided_here
     from sessions
 ),
 
-session_choices as (
-    -- the only-shared events with that identify (of several at one time, the smallest messageId)
+exceptions as (
+    -- the events not decided by their most trusted identifier, and by which one they are
     select
-        next_identifies.event_key,
-        {{ idr_min_by('naming.naming_key', ['naming.message_id']) }} as naming_key
+        event_key,
+        unshared_key as assigned_by_identifier_key,
+        'unshared_identifier' as assignment_reason
+    from carrier_keys
+    where unshared_key <> most_trusted_key
+    union all
+    select
+        event_key,
+        coalesce(next_identify.naming_key, session_key) as assigned_by_identifier_key,  -- noqa: RF01
+        case when next_identify.naming_key is null then 'shared_identifier' else 'session' end  -- noqa: RF01
+            as assignment_reason
     from next_identifies
-    inner join only_shared
-        on
-            next_identifies.event_key = only_shared.event_key
-            and next_identifies.session_key = only_shared.session_key
-    inner join sessions as naming
-        on
-            next_identifies.session_key = naming.session_key
-            and next_identifies.session_number = naming.session_number
-            and next_identifies.next_identify_at = naming.occurred_at
-    where naming.naming_key is not null
-    group by next_identifies.event_key
+    where is_decided_here
 ),
 
 decisions as (
     select
         most_trusted.event_key,
-        coalesce(
-            unshared_choices.unshared_identifier.identifier_key,  -- noqa: RF01
-            session_choices.naming_key,
-            most_trusted.most_trusted_key
-        ) as assigned_by_identifier_key,
-        case
-            when
-                unshared_choices.unshared_identifier.identifier_key  -- noqa: RF01
-                <> most_trusted.most_trusted_key
-                then 'unshared_identifier'
-            when session_choices.event_key is not null then 'session'
-            when only_shared.event_key is not null then 'shared_identifier'
-            else 'identifier'
-        end as assignment_reason
+        coalesce(exceptions.assigned_by_identifier_key, most_trusted.most_trusted_key) as assigned_by_identifier_key,
+        coalesce(exceptions.assignment_reason, 'identifier') as assignment_reason
     from most_trusted
-    left join unshared_choices
-        on most_trusted.event_key = unshared_choices.event_key
-    left join session_choices
-        on most_trusted.event_key = session_choices.event_key
-    left join only_shared
-        on most_trusted.event_key = only_shared.event_key
+    left join exceptions
+        on most_trusted.event_key = exceptions.event_key
 ),
 
 deciding_identifiers as (

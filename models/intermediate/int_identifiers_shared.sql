@@ -10,6 +10,9 @@
     their events. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='identifier_key') }}
 
+-- run after the stitching, not beside it: both use every core
+-- depends_on: {{ ref("int_identifiers_stitched") }}
+
 with identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
@@ -19,26 +22,27 @@ edges as {{ idr_not_materialized() }} (
 ),
 
 neighbourhoods as (
-    -- each identifier with itself and with every identifier seen in an event with it
+    -- each identifier with itself and with every identifier at least as trusted seen in an event with it:
+    -- a link's more trusted end always, its other end only when the two have one priority
     select
         identifier_key,
         identifier_key as neighbour_key
     from identifiers_keyed
     union all
     select
-        identifier_a_key as identifier_key,
-        identifier_b_key as neighbour_key
+        other_identifier_key as identifier_key,
+        trusted_identifier_key as neighbour_key
     from edges
     union all
     select
-        identifier_b_key as identifier_key,
-        identifier_a_key as neighbour_key
+        trusted_identifier_key as identifier_key,
+        other_identifier_key as neighbour_key
     from edges
+    where weaker_priority = stronger_priority
 ),
 
 held_counts as (
-    -- per identifier: how many identifiers of each type at least as trusted as its own (and limit window)
-    -- its neighbourhood holds
+    -- per identifier: how many identifiers of each type (and limit window) its neighbourhood holds
     select
         neighbourhoods.identifier_key,
         neighbour.identifier_type,
@@ -46,11 +50,8 @@ held_counts as (
         neighbour.identifier_limit,
         count(*) as identifier_count
     from neighbourhoods
-    inner join identifiers_keyed as own
-        on neighbourhoods.identifier_key = own.identifier_key
     inner join identifiers_keyed as neighbour
         on neighbourhoods.neighbour_key = neighbour.identifier_key
-    where neighbour.identifier_priority <= own.identifier_priority
     group by
         neighbourhoods.identifier_key,
         neighbour.identifier_type,
