@@ -162,7 +162,9 @@ shared_carriers as (
 ),
 
 carrier_choices as (
-    -- per such event: its most trusted identifier, and its most trusted unshared one (null when all are shared)
+    -- per such event: its most trusted identifier, and its most trusted unshared one (null when all are
+    -- shared); the first is most_trusted's answer again, taken here over these few rows rather than by
+    -- reading most_trusted a second time (which the engine would then store for every event)
     select
         event_key,
         {{ idr_min_struct(carrier_order) }} as most_trusted_identifier,

@@ -40,21 +40,16 @@ affected_profiles as (
     -- the profiles of the identifiers resolved again and the ones those identifiers left, and the
     -- profiles that events joined or left (an event can move without its identifiers moving, when an
     -- identifier becomes shared or a session gains an identify)
+    {%- for moved in ['identifiers_stitched', 'events_assigned'] %}
+    {{ 'union' if not loop.first }}
     select profile_id
-    from identifiers_stitched
+    from {{ moved }}
     where {{ idr_unprocessed() }}
     union
     select previous_profile_id as profile_id
-    from identifiers_stitched
+    from {{ moved }}
     where {{ idr_unprocessed() }} and previous_profile_id is not null
-    union
-    select profile_id
-    from events_assigned
-    where {{ idr_unprocessed() }}
-    union
-    select previous_profile_id as profile_id
-    from events_assigned
-    where {{ idr_unprocessed() }} and previous_profile_id is not null
+    {%- endfor %}
 ),
 
 identifier_counts as (
