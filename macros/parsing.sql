@@ -56,14 +56,14 @@
     {%- set packed -%}
         named_struct({% for name, expr in fields %}'{{ name }}', {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endset -%}
-    min({% if condition %}case when {{ condition }} then {{ packed }} end{% else %}{{ packed }}{% endif %})
+    min({{ idr_only_where(packed, condition) }})
 {%- endmacro %}
 
 {% macro duckdb__idr_min_struct(fields, condition=none) -%}
     {%- set packed -%}
         struct_pack({% for name, expr in fields %}{{ name }} := {{ expr }}{% if not loop.last %}, {% endif %}{% endfor %})
     {%- endset -%}
-    min({% if condition %}case when {{ condition }} then {{ packed }} end{% else %}{{ packed }}{% endif %})
+    min({{ idr_only_where(packed, condition) }})
 {%- endmacro %}
 
 {#- The materialization of the incremental models: incremental where the engine can delete and

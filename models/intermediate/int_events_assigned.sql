@@ -24,8 +24,6 @@
     ('identifier_value', 'identifiers_keyed.identifier_value'),
     ('identifier_key', 'identifiers_keyed.identifier_key'),
 ] %}
-{%- set carrier_order = [] %}
-{%- for name, _ in trust_order %}{% do carrier_order.append((name, name)) %}{% endfor %}
 
 with all_event_identifiers as {{ idr_not_materialized() }} (
     select * from {{ ref('int_event_identifiers') }}
@@ -75,16 +73,33 @@ touched_sessions as (
         and identifier_key in (select shared_keys.identifier_key from shared_keys)
 ),
 
-decided_events as (
-    select event_key from touched_events
-    union
-    select event_key from all_event_identifiers
+session_rows as {{ idr_materialized() }} (
+    -- every event, of all runs, on those shared identifiers
+    select
+        event_key,
+        identifier_key,
+        occurred_at
+    from all_event_identifiers
     where identifier_key in (select touched_sessions.identifier_key from touched_sessions)
 ),
 
-event_identifiers as {{ idr_not_materialized() }} (
+decided_events as (
+    -- an event that is neither new nor carries an identifier whose sharedness changed keeps its
+    -- decision, unless a session on a shared identifier decides it (the session may have changed)
+    select event_key from touched_events
+    union
+    select event_key from session_rows
+),
+
+event_identifiers as {{ idr_materialized() }} (
     select * from all_event_identifiers
     where event_key in (select decided_events.event_key from decided_events)
+),
+
+session_keys as (
+    -- the shared identifiers whose sessions decide events again (on the others, the only-shared events
+    -- keep their decision: their sessions did not change)
+    select identifier_key from touched_sessions
 ),
 
 {%- else %}
@@ -93,92 +108,84 @@ event_identifiers as {{ idr_not_materialized() }} (
     select * from all_event_identifiers
 ),
 
+session_rows as {{ idr_not_materialized() }} (
+    select * from all_event_identifiers
+),
+
+session_keys as (
+    select identifier_key from shared_keys
+),
+
 {%- endif %}
+
+identifiers_marked as {{ idr_not_materialized() }} (
+    -- the identifiers of those events, each with whether it is shared
+    select
+        event_identifiers.event_key,
+        event_identifiers.identifier_priority,
+        event_identifiers.identifier_key,
+        shared_keys.identifier_key is not null as is_shared
+    from event_identifiers
+    left join shared_keys
+        on event_identifiers.identifier_key = shared_keys.identifier_key
+),
 
 trust_bounds as (
     -- per event, in integers only: the smallest and the largest identifier_key among its identifiers
-    -- of the best (lowest) priority, each packed with the priority so that one min finds it
+    -- of the best (lowest) priority, each packed with the priority so that one min finds it; the same
+    -- among its unshared identifiers (null when all are shared); whether it carries a shared one
     select
         event_key,
-        min(identifier_priority * {{ key_span }} + identifier_key) % {{ key_span }} as lowest_key,
-        {{ key_span - 1 }} - min(
-            identifier_priority * {{ key_span }} + {{ key_span - 1 }} - identifier_key
-        ) % {{ key_span }} as highest_key
-    from event_identifiers
+        {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span) }} as lowest_key,
+        {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span) }} as highest_key,
+        {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span, 'not is_shared') }}
+            as lowest_unshared_key,
+        {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span, 'not is_shared') }}
+            as highest_unshared_key,
+        count(case when is_shared then 1 end) > 0 as has_shared
+    from identifiers_marked
     group by event_key
 ),
 
 tie_breaks as (
-    -- the events with several identifiers of the best priority: the smallest (type, value) among them
+    -- the events with several identifiers of the best priority (among all, or among the unshared
+    -- ones): the smallest (type, value) among them
     select
-        event_identifiers.event_key,
-        {{ idr_min_struct(trust_order) }} as smallest_identifier
-    from event_identifiers
+        identifiers_marked.event_key,
+        {{ idr_min_struct(trust_order) }} as smallest_identifier,
+        {{ idr_min_struct(trust_order, 'not identifiers_marked.is_shared') }} as smallest_unshared_identifier
+    from identifiers_marked
     inner join identifiers_keyed
-        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+        on identifiers_marked.identifier_key = identifiers_keyed.identifier_key
     where
-        event_identifiers.event_key in (
+        identifiers_marked.event_key in (
             select trust_bounds.event_key
             from trust_bounds
-            where trust_bounds.lowest_key <> trust_bounds.highest_key
+            where
+                trust_bounds.lowest_key <> trust_bounds.highest_key
+                or trust_bounds.lowest_unshared_key <> trust_bounds.highest_unshared_key
         )
-    group by event_identifiers.event_key
+    group by identifiers_marked.event_key
 ),
 
-most_trusted as (
-    -- each event's most trusted identifier: lowest priority, then type, then value
+choices as (
+    -- each event's most trusted identifier (lowest priority, then type, then value) and its most
+    -- trusted unshared one
     select
         trust_bounds.event_key,
+        trust_bounds.has_shared,
         -- (a struct's field, which the linter takes for a table's column)
         coalesce(
             tie_breaks.smallest_identifier.identifier_key,  -- noqa: RF01
             trust_bounds.lowest_key
-        ) as most_trusted_key
+        ) as most_trusted_key,
+        coalesce(
+            tie_breaks.smallest_unshared_identifier.identifier_key,  -- noqa: RF01
+            trust_bounds.lowest_unshared_key
+        ) as unshared_key
     from trust_bounds
     left join tie_breaks
         on trust_bounds.event_key = tie_breaks.event_key
-),
-
-shared_carriers as (
-    -- the identifiers of the events that carry a shared one, each with whether it is shared
-    select
-        event_identifiers.event_key,
-        identifiers_keyed.identifier_priority,
-        identifiers_keyed.identifier_type,
-        identifiers_keyed.identifier_value,
-        identifiers_keyed.identifier_key,
-        shared_keys.identifier_key is not null as is_shared
-    from event_identifiers
-    inner join identifiers_keyed
-        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
-    left join shared_keys
-        on event_identifiers.identifier_key = shared_keys.identifier_key
-    where
-        event_identifiers.event_key in (
-            select carrying.event_key
-            from event_identifiers as carrying
-            where carrying.identifier_key in (select shared_keys.identifier_key from shared_keys)
-        )
-),
-
-carrier_choices as (
-    -- per such event: its most trusted identifier, and its most trusted unshared one (null when all are
-    -- shared); the first is most_trusted's answer again, taken here over these few rows rather than by
-    -- reading most_trusted a second time (which the engine would then store for every event)
-    select
-        event_key,
-        {{ idr_min_struct(carrier_order) }} as most_trusted_identifier,
-        {{ idr_min_struct(carrier_order, 'not is_shared') }} as unshared_identifier
-    from shared_carriers
-    group by event_key
-),
-
-carrier_keys as (
-    select
-        carrier_choices.event_key,
-        carrier_choices.most_trusted_identifier.identifier_key as most_trusted_key,
-        carrier_choices.unshared_identifier.identifier_key as unshared_key
-    from carrier_choices
 ),
 
 only_shared as (
@@ -186,50 +193,58 @@ only_shared as (
     select
         event_key,
         most_trusted_key as session_key
-    from carrier_keys
-    where unshared_key is null
+    from choices
+    where
+        has_shared
+        and unshared_key is null
+        and most_trusted_key in (select session_keys.identifier_key from session_keys)
 ),
 
 session_events as (
     -- every event, of all runs, on the identifiers that decide those events; is_decided_here marks the
     -- only-shared events that this identifier decides
     select
-        all_event_identifiers.event_key,
-        all_event_identifiers.identifier_key as session_key,
-        all_event_identifiers.occurred_at,
+        session_rows.event_key,
+        session_rows.identifier_key as session_key,
+        session_rows.occurred_at,
         only_shared.event_key is not null as is_decided_here
-    from all_event_identifiers
+    from session_rows
     left join only_shared
         on
-            all_event_identifiers.event_key = only_shared.event_key
-            and all_event_identifiers.identifier_key = only_shared.session_key
-    where all_event_identifiers.identifier_key in (select deciding.session_key from only_shared as deciding)
+            session_rows.event_key = only_shared.event_key
+            and session_rows.identifier_key = only_shared.session_key
+    where session_rows.identifier_key in (select deciding.session_key from only_shared as deciding)
+),
+
+session_event_keys as (
+    select distinct event_key from session_events
 ),
 
 session_identifies as (
     -- the identifies among them
     select
-        event_key,
-        message_id
+        events_validated.event_key,
+        events_validated.message_id
     from events_validated
-    where
-        event_type = 'identify'
-        and event_key in (select session_events.event_key from session_events)
+    inner join session_event_keys
+        on events_validated.event_key = session_event_keys.event_key
+    where events_validated.event_type = 'identify'
 ),
 
 naming_choices as (
-    -- of those, the ones with an unshared identifier: the most trusted one names the person
+    -- of those, the ones with an unshared identifier: the most trusted one names the person (their
+    -- identifiers are among event_identifiers: they are on a shared identifier of a decided event)
     select
-        all_event_identifiers.event_key,
+        event_identifiers.event_key,
         session_identifies.message_id,
         {{ idr_min_struct(trust_order) }} as unshared_identifier
-    from all_event_identifiers
+    from event_identifiers
     inner join session_identifies
-        on all_event_identifiers.event_key = session_identifies.event_key
+        on event_identifiers.event_key = session_identifies.event_key
     inner join identifiers_keyed
-        on all_event_identifiers.identifier_key = identifiers_keyed.identifier_key
-    where all_event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
-    group by all_event_identifiers.event_key, session_identifies.message_id
+        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    where event_identifiers.identifier_key not in (select shared_keys.identifier_key from shared_keys)
+    group by event_identifiers.event_key, session_identifies.message_id
 ),
 
 session_gaps as (
@@ -281,32 +296,40 @@ next_identifies as (
     from sessions
 ),
 
-exceptions as (
-    -- the events not decided by their most trusted identifier, and by which one they are
+session_decisions as (
+    -- the only-shared events, decided by their sessions
     select
-        event_key,
-        unshared_key as assigned_by_identifier_key,
-        'unshared_identifier' as assignment_reason
-    from carrier_keys
-    where unshared_key <> most_trusted_key
-    union all
-    select
-        event_key,
-        coalesce(next_identify.naming_key, session_key) as assigned_by_identifier_key,  -- noqa: RF01
-        case when next_identify.naming_key is null then 'shared_identifier' else 'session' end  -- noqa: RF01
-            as assignment_reason
+        next_identifies.event_key,
+        coalesce(
+            next_identifies.next_identify.naming_key,  -- noqa: RF01
+            next_identifies.session_key
+        ) as assigned_by_identifier_key,
+        case
+            when next_identifies.next_identify.naming_key is null then 'shared_identifier'  -- noqa: RF01
+            else 'session'
+        end as assignment_reason
     from next_identifies
-    where is_decided_here
+    where next_identifies.is_decided_here
 ),
 
 decisions as (
     select
-        most_trusted.event_key,
-        coalesce(exceptions.assigned_by_identifier_key, most_trusted.most_trusted_key) as assigned_by_identifier_key,
-        coalesce(exceptions.assignment_reason, 'identifier') as assignment_reason
-    from most_trusted
-    left join exceptions
-        on most_trusted.event_key = exceptions.event_key
+        choices.event_key,
+        case
+            when session_decisions.event_key is not null then session_decisions.assigned_by_identifier_key
+            when choices.has_shared and choices.unshared_key <> choices.most_trusted_key then choices.unshared_key
+            else choices.most_trusted_key
+        end as assigned_by_identifier_key,
+        case
+            when session_decisions.event_key is not null then session_decisions.assignment_reason
+            when choices.has_shared and choices.unshared_key <> choices.most_trusted_key then 'unshared_identifier'
+            else 'identifier'
+        end as assignment_reason
+    from choices
+    left join session_decisions
+        on choices.event_key = session_decisions.event_key
+    -- (an only-shared event without a session decision keeps its decision)
+    where session_decisions.event_key is not null or not choices.has_shared or choices.unshared_key is not null
 ),
 
 deciding_identifiers as (

@@ -5,7 +5,8 @@
     anonymousId. A person's own anonymousId on that tablet is not shared: its neighbours (the tablet, its
     person's user id) break no limit; its only conflict is through the tablet.
     Event assignment skips shared identifiers where it can (see int_events_assigned).
-    Incremental: every run decides again from all links, and writes only the identifiers whose answer
+    Incremental: a run decides again the identifiers seen since the last change here and those linked
+    to them (no other neighbourhood can have changed), and writes only the identifiers whose answer
     changed (is_shared false for one that is no longer shared), so that the assignment re-decides only
     their events. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='identifier_key') }}
@@ -21,7 +22,29 @@ edges as {{ idr_not_materialized() }} (
     select * from {{ ref('int_identity_edges_aggregated') }}
 ),
 
-neighbourhoods as (
+{%- if is_incremental() %}
+
+seen_identifiers as (
+    -- the identifiers seen since the last change here (a late event can move an identifier's first
+    -- sighting into another limit window); the ends of every new link are among them
+    select identifier_key from identifiers_keyed
+    where {{ idr_unprocessed('identifiers_keyed') }}
+),
+
+candidates as (
+    -- the identifiers whose neighbourhood may have changed: those, and every identifier linked to one
+    select identifier_key from seen_identifiers
+    union
+    select identifier_b_key as identifier_key from edges
+    where identifier_a_key in (select seen_identifiers.identifier_key from seen_identifiers)
+    union
+    select identifier_a_key as identifier_key from edges
+    where identifier_b_key in (select seen_identifiers.identifier_key from seen_identifiers)
+),
+
+{%- endif %}
+
+all_neighbourhoods as (
     -- each identifier with itself and with every identifier at least as trusted seen in an event with it:
     -- a link's more trusted end always, its other end only when the two have one priority
     select
@@ -39,6 +62,13 @@ neighbourhoods as (
         other_identifier_key as neighbour_key
     from edges
     where weaker_priority = stronger_priority
+),
+
+neighbourhoods as (
+    select * from all_neighbourhoods
+    {%- if is_incremental() %}
+    where identifier_key in (select candidates.identifier_key from candidates)
+    {%- endif %}
 ),
 
 held_counts as (
@@ -83,6 +113,7 @@ changes as (
     from {{ this }} as previous
     where
         previous.is_shared
+        and previous.identifier_key in (select candidates.identifier_key from candidates)
         and previous.identifier_key not in (select shared.identifier_key from shared)
     {%- else %}
     select
