@@ -2,6 +2,7 @@
 #   make demo   set everything up, build the demo warehouse (warehouse/identity.duckdb)
 #   make test   set everything up, run lint, dbt build (data + unit tests), pytest, and the same project
 #               on Spark against DuckDB (test-spark)
+# and, for the edit loop: make test-fast (under a minute; see its rule)
 # and, for measuring: make benchmark EVENTS=1000000 [FORMAT=parquet] (see README, "Performance")
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,7 +13,7 @@ SPARK_STAMP := $(VENV)/.installed-spark-requirements
 EVENTS ?= 1000000
 FORMAT ?= ndjson
 
-.PHONY: setup spark-setup demo test lint dbt-build pytest test-spark benchmark clean
+.PHONY: setup spark-setup demo test test-fast lint dbt-build pytest test-spark benchmark clean
 
 $(STAMP): requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
@@ -55,6 +56,20 @@ test-spark: spark-setup
 	$(BIN)/python -m pytest tests/spark
 
 test: lint dbt-build pytest test-spark
+
+# The edit loop, under a minute: ruff, every model and seed built empty (the SQL compiles and runs on
+# DuckDB), dbt's unit tests, and the Python tests that build no warehouse (event files, loading, the
+# benchmark's helpers). Not a substitute for make test.
+test-fast: setup
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	mkdir -p build/fast
+	rm -f build/fast/fast.duckdb build/fast/fast.duckdb.wal
+	IDR_DB_PATH=build/fast/fast.duckdb $(BIN)/dbt --quiet build --empty --exclude test_type:data test_type:unit \
+		--target-path build/fast/target
+	IDR_DB_PATH=build/fast/fast.duckdb $(BIN)/dbt --quiet test --select test_type:unit --target-path build/fast/target
+	$(BIN)/python -m pytest -q tests/python/test_event_files.py tests/python/test_loading.py \
+		tests/python/test_benchmark_helpers.py
 
 benchmark: $(BENCHMARK_STAMP)
 	$(BIN)/python scripts/benchmark.py --events $(EVENTS) --format $(FORMAT)
