@@ -41,8 +41,8 @@ identifiers_shared as (
     select * from {{ ref('int_identifiers_shared') }}
 ),
 
-events_validated as (
-    select * from {{ ref('int_events_validated') }}
+session_events_collected as (
+    select * from {{ ref('int_session_events_collected') }}
 ),
 
 shared_keys as (
@@ -53,11 +53,12 @@ shared_keys as (
 {%- if is_incremental() %}
 
 touched_events as (
-    -- new events, and events carrying an identifier that became shared or stopped being shared
+    -- new events, and events carrying an identifier that became shared or stopped being shared (all
+    -- of whose rows are collected)
     select event_key from all_event_identifiers
     where {{ idr_unprocessed() }}
     union
-    select event_key from all_event_identifiers
+    select event_key from session_events_collected
     where identifier_key in (
         select identifiers_shared.identifier_key
         from identifiers_shared
@@ -67,7 +68,7 @@ touched_events as (
 
 touched_sessions as (
     -- the shared identifiers those events carry: the sessions on them may have changed
-    select distinct identifier_key from all_event_identifiers
+    select distinct identifier_key from session_events_collected
     where
         event_key in (select touched_events.event_key from touched_events)
         and identifier_key in (select shared_keys.identifier_key from shared_keys)
@@ -75,11 +76,7 @@ touched_sessions as (
 
 session_rows as {{ idr_materialized() }} (
     -- every event, of all runs, on those shared identifiers
-    select
-        event_key,
-        identifier_key,
-        occurred_at
-    from all_event_identifiers
+    select * from session_events_collected
     where identifier_key in (select touched_sessions.identifier_key from touched_sessions)
 ),
 
@@ -108,8 +105,8 @@ event_identifiers as {{ idr_not_materialized() }} (
     select * from all_event_identifiers
 ),
 
-session_rows as {{ idr_not_materialized() }} (
-    select * from all_event_identifiers
+session_rows as (
+    select * from session_events_collected
 ),
 
 session_keys as (
@@ -207,6 +204,7 @@ session_events as (
         session_rows.event_key,
         session_rows.identifier_key as session_key,
         session_rows.occurred_at,
+        session_rows.identify_message_id,
         only_shared.event_key is not null as is_decided_here
     from session_rows
     left join only_shared
@@ -216,19 +214,13 @@ session_events as (
     where session_rows.identifier_key in (select deciding.session_key from only_shared as deciding)
 ),
 
-session_event_keys as (
-    select distinct event_key from session_events
-),
-
 session_identifies as (
     -- the identifies among them
-    select
-        events_validated.event_key,
-        events_validated.message_id
-    from events_validated
-    inner join session_event_keys
-        on events_validated.event_key = session_event_keys.event_key
-    where events_validated.event_type = 'identify'
+    select distinct
+        event_key,
+        identify_message_id as message_id
+    from session_events
+    where identify_message_id is not null
 ),
 
 naming_choices as (
