@@ -129,24 +129,23 @@ identifiers_marked as {{ idr_not_materialized() }} (
 
 trust_bounds as (
     -- per event, in integers only: the smallest and the largest identifier_key among its identifiers
-    -- of the best (lowest) priority, each packed with the priority so that one min finds it; the same
-    -- among its unshared identifiers (null when all are shared); whether it carries a shared one
+    -- of the best (lowest) priority, each packed with the priority so that one min finds it, and the
+    -- smallest among its unshared identifiers of their best priority (null when all are shared; so an
+    -- event's most trusted identifier is shared exactly when this one is null or another)
     select
         event_key,
         {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span) }} as lowest_key,
         {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span) }} as highest_key,
         {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span, 'not is_shared') }}
-            as lowest_unshared_key,
-        {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span, 'not is_shared') }}
-            as highest_unshared_key,
-        count(case when is_shared then 1 end) > 0 as has_shared
+            as lowest_unshared_key
     from identifiers_marked
     group by event_key
 ),
 
 tie_breaks as (
-    -- the events with several identifiers of the best priority (among all, or among the unshared
-    -- ones): the smallest (type, value) among them
+    -- the events with several identifiers of the best priority, and those whose most trusted identifier
+    -- is shared and that have an unshared one (which may tie with another of its priority): the
+    -- smallest (type, value) among them, and among their unshared identifiers
     select
         identifiers_marked.event_key,
         {{ idr_min_struct(trust_order) }} as smallest_identifier,
@@ -160,7 +159,7 @@ tie_breaks as (
             from trust_bounds
             where
                 trust_bounds.lowest_key <> trust_bounds.highest_key
-                or trust_bounds.lowest_unshared_key <> trust_bounds.highest_unshared_key
+                or trust_bounds.lowest_unshared_key <> trust_bounds.lowest_key
         )
     group by identifiers_marked.event_key
 ),
@@ -170,7 +169,6 @@ choices as (
     -- trusted unshared one
     select
         trust_bounds.event_key,
-        trust_bounds.has_shared,
         -- (a struct's field, which the linter takes for a table's column)
         coalesce(
             tie_breaks.smallest_identifier.identifier_key,  -- noqa: RF01
@@ -192,8 +190,7 @@ only_shared as (
         most_trusted_key as session_key
     from choices
     where
-        has_shared
-        and unshared_key is null
+        unshared_key is null
         and most_trusted_key in (select session_keys.identifier_key from session_keys)
 ),
 
@@ -309,19 +306,19 @@ decisions as (
         choices.event_key,
         case
             when session_decisions.event_key is not null then session_decisions.assigned_by_identifier_key
-            when choices.has_shared and choices.unshared_key <> choices.most_trusted_key then choices.unshared_key
+            when choices.unshared_key <> choices.most_trusted_key then choices.unshared_key
             else choices.most_trusted_key
         end as assigned_by_identifier_key,
         case
             when session_decisions.event_key is not null then session_decisions.assignment_reason
-            when choices.has_shared and choices.unshared_key <> choices.most_trusted_key then 'unshared_identifier'
+            when choices.unshared_key <> choices.most_trusted_key then 'unshared_identifier'
             else 'identifier'
         end as assignment_reason
     from choices
     left join session_decisions
         on choices.event_key = session_decisions.event_key
     -- (an only-shared event without a session decision keeps its decision)
-    where session_decisions.event_key is not null or not choices.has_shared or choices.unshared_key is not null
+    where session_decisions.event_key is not null or choices.unshared_key is not null
 ),
 
 deciding_identifiers as (
