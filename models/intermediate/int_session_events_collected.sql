@@ -14,8 +14,8 @@ identifiers_shared as (
     select * from {{ ref('int_identifiers_shared') }}
 ),
 
-identifies as (
-    select * from {{ ref('int_identifies_filtered') }}
+events_validated as (
+    select * from {{ ref('int_events_validated') }}
 ),
 
 {%- if is_incremental() %}
@@ -49,7 +49,7 @@ new_rows as (
     where identifier_key in (select entered_identifiers.identifier_key from entered_identifiers)
 ),
 
-collected_rows as (
+collected_rows as {{ idr_materialized() }} (
     -- (the watermark is this model's newest row, older than its last run when that run added none:
     -- rows read again are not added twice)
     select new_rows.*
@@ -63,7 +63,7 @@ collected_rows as (
 
 {%- else %}
 
-collected_rows as (
+collected_rows as {{ idr_materialized() }} (
     select
         event_key,
         identifier_key,
@@ -73,6 +73,22 @@ collected_rows as (
 ),
 
 {%- endif %}
+
+collected_events as (
+    select distinct event_key from collected_rows
+),
+
+identifies as (
+    -- the identifies among those events (DuckDB reads only the range of event keys they span: on a
+    -- night, mostly its own events)
+    select
+        events_validated.event_key,
+        events_validated.message_id
+    from events_validated
+    inner join collected_events
+        on events_validated.event_key = collected_events.event_key
+    where events_validated.event_type = 'identify'
+),
 
 final as (
     select
