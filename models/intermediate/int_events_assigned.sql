@@ -115,72 +115,53 @@ session_keys as (
 
 {%- endif %}
 
-identifiers_marked as {{ idr_not_materialized() }} (
-    -- the identifiers of those events, each with whether it is shared
-    select
-        event_identifiers.event_key,
-        event_identifiers.identifier_priority,
-        event_identifiers.identifier_key,
-        shared_keys.identifier_key is not null as is_shared
-    from event_identifiers
-    left join shared_keys
-        on event_identifiers.identifier_key = shared_keys.identifier_key
-),
-
 trust_bounds as (
     -- per event, in integers only: the smallest and the largest identifier_key among its identifiers
-    -- of the best (lowest) priority, each packed with the priority so that one min finds it, and the
-    -- smallest among its unshared identifiers of their best priority (null when all are shared; so an
-    -- event's most trusted identifier is shared exactly when this one is null or another)
+    -- of the best (lowest) priority, each packed with the priority so that one min finds it; the
+    -- smallest decides the event unless it is an exception (below)
     select
         event_key,
         {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span) }} as lowest_key,
-        {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span) }} as highest_key,
-        {{ idr_packed_min_key('identifier_priority', 'identifier_key', key_span, 'not is_shared') }}
-            as lowest_unshared_key
-    from identifiers_marked
+        {{ idr_packed_max_key('identifier_priority', 'identifier_key', key_span) }} as highest_key
+    from event_identifiers
     group by event_key
 ),
 
-tie_breaks as (
-    -- the events with several identifiers of the best priority, and those whose most trusted identifier
-    -- is shared and that have an unshared one (which may tie with another of its priority): the
-    -- smallest (type, value) among them, and among their unshared identifiers
-    select
-        identifiers_marked.event_key,
-        {{ idr_min_struct(trust_order) }} as smallest_identifier,
-        {{ idr_min_struct(trust_order, 'not identifiers_marked.is_shared') }} as smallest_unshared_identifier
-    from identifiers_marked
-    inner join identifiers_keyed
-        on identifiers_marked.identifier_key = identifiers_keyed.identifier_key
-    where
-        identifiers_marked.event_key in (
-            select trust_bounds.event_key
-            from trust_bounds
-            where
-                trust_bounds.lowest_key <> trust_bounds.highest_key
-                or trust_bounds.lowest_unshared_key <> trust_bounds.lowest_key
-        )
-    group by identifiers_marked.event_key
+exception_events as (
+    -- the events that the smallest key may not decide: those with several identifiers of the best
+    -- priority (a tie that type and value break), and those that carry a shared identifier (every row
+    -- on one is collected)
+    select event_key from trust_bounds
+    where lowest_key <> highest_key
+    union
+    select event_key from session_events_collected
+    where identifier_key in (select shared_keys.identifier_key from shared_keys)
 ),
 
-choices as (
-    -- each event's most trusted identifier (lowest priority, then type, then value) and its most
-    -- trusted unshared one
+exception_choices as (
+    -- for those events: the most trusted identifier (lowest priority, then type, then value) and the
+    -- most trusted unshared one (null when all are shared)
     select
-        trust_bounds.event_key,
+        event_identifiers.event_key,
+        {{ idr_min_struct(trust_order) }} as most_trusted_identifier,
+        {{ idr_min_struct(trust_order, 'shared_keys.identifier_key is null') }} as unshared_identifier
+    from event_identifiers
+    inner join exception_events
+        on event_identifiers.event_key = exception_events.event_key
+    inner join identifiers_keyed
+        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    left join shared_keys
+        on event_identifiers.identifier_key = shared_keys.identifier_key
+    group by event_identifiers.event_key
+),
+
+choices as {{ idr_materialized() }} (
+    select
+        exception_choices.event_key,
         -- (a struct's field, which the linter takes for a table's column)
-        coalesce(
-            tie_breaks.smallest_identifier.identifier_key,  -- noqa: RF01
-            trust_bounds.lowest_key
-        ) as most_trusted_key,
-        coalesce(
-            tie_breaks.smallest_unshared_identifier.identifier_key,  -- noqa: RF01
-            trust_bounds.lowest_unshared_key
-        ) as unshared_key
-    from trust_bounds
-    left join tie_breaks
-        on trust_bounds.event_key = tie_breaks.event_key
+        exception_choices.most_trusted_identifier.identifier_key as most_trusted_key,  -- noqa: RF01
+        exception_choices.unshared_identifier.identifier_key as unshared_key  -- noqa: RF01
+    from exception_choices
 ),
 
 only_shared as (
@@ -301,14 +282,12 @@ session_decisions as (
     where next_identifies.is_decided_here
 ),
 
-decisions as (
+exception_decisions as (
+    -- the exceptions decided: by their session, else by their most trusted unshared identifier (an
+    -- only-shared event without a session decision keeps its decision: no identifier)
     select
         choices.event_key,
-        case
-            when session_decisions.event_key is not null then session_decisions.assigned_by_identifier_key
-            when choices.unshared_key <> choices.most_trusted_key then choices.unshared_key
-            else choices.most_trusted_key
-        end as assigned_by_identifier_key,
+        coalesce(session_decisions.assigned_by_identifier_key, choices.unshared_key) as assigned_by_identifier_key,
         case
             when session_decisions.event_key is not null then session_decisions.assignment_reason
             when choices.unshared_key <> choices.most_trusted_key then 'unshared_identifier'
@@ -317,8 +296,18 @@ decisions as (
     from choices
     left join session_decisions
         on choices.event_key = session_decisions.event_key
-    -- (an only-shared event without a session decision keeps its decision)
-    where session_decisions.event_key is not null or choices.unshared_key is not null
+),
+
+decisions as (
+    select
+        trust_bounds.event_key,
+        coalesce(exception_decisions.assigned_by_identifier_key, trust_bounds.lowest_key)
+            as assigned_by_identifier_key,
+        coalesce(exception_decisions.assignment_reason, 'identifier') as assignment_reason
+    from trust_bounds
+    left join exception_decisions
+        on trust_bounds.event_key = exception_decisions.event_key
+    where exception_decisions.event_key is null or exception_decisions.assigned_by_identifier_key is not null
 ),
 
 deciding_identifiers as (
