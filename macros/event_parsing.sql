@@ -3,17 +3,18 @@
 
 {#- The fields of a Segment event the staging reads: the column each becomes, its path of object keys
     in the event and its kind (`text`: the value as text, strings unquoted, numbers and booleans as
-    written, objects and arrays as JSON text; `json`: the same, read as a JSON document). -#}
+    written, objects and arrays as JSON text; `json`: the same, read as a JSON document). The
+    `is_identifier` fields must hold a string or a number (idr_non_scalar_field_kind). -#}
 {% macro idr_segment_event_fields() -%}
     {{ return([
         {'column': 'message_id', 'path': ['messageId'], 'kind': 'text'},
         {'column': 'type_raw', 'path': ['type'], 'kind': 'text'},
         {'column': 'track_event', 'path': ['event'], 'kind': 'text'},
         {'column': 'call_name', 'path': ['name'], 'kind': 'text'},
-        {'column': 'user_id', 'path': ['userId'], 'kind': 'text'},
-        {'column': 'anonymous_id', 'path': ['anonymousId'], 'kind': 'text'},
-        {'column': 'previous_id', 'path': ['previousId'], 'kind': 'text'},
-        {'column': 'group_id', 'path': ['groupId'], 'kind': 'text'},
+        {'column': 'user_id', 'path': ['userId'], 'kind': 'json', 'is_identifier': true},
+        {'column': 'anonymous_id', 'path': ['anonymousId'], 'kind': 'json', 'is_identifier': true},
+        {'column': 'previous_id', 'path': ['previousId'], 'kind': 'json', 'is_identifier': true},
+        {'column': 'group_id', 'path': ['groupId'], 'kind': 'json', 'is_identifier': true},
         {'column': 'traits', 'path': ['traits'], 'kind': 'json'},
         {'column': 'properties', 'path': ['properties'], 'kind': 'json'},
         {'column': 'context_traits', 'path': ['context', 'traits'], 'kind': 'json'},
@@ -105,4 +106,30 @@
     {%- else -%}
         {{ value }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- What a field of a parsed event holds when it is not a string, a number or null: 'an object',
+    'an array' or 'a boolean'; null otherwise. `text_expr` is the event's JSON text, `event_expr` its
+    parse (idr_parse_segment_event); the field must be of kind `json`. -#}
+{% macro idr_non_scalar_field_kind(text_expr, event_expr, field) -%}
+    {{ return(adapter.dispatch('idr_non_scalar_field_kind', 'identity_resolution')(text_expr, event_expr, field)) }}
+{%- endmacro %}
+
+{% macro default__idr_non_scalar_field_kind(text_expr, event_expr, field) -%}
+    {%- set schema -%}
+        schema_of_variant(variant_get(try_parse_json({{ text_expr }}), '{{ idr_json_path(field['path']) }}', 'variant'))
+    {%- endset -%}
+    case
+        when {{ schema }} like 'OBJECT%' then 'an object'
+        when {{ schema }} like 'ARRAY%' then 'an array'
+        when {{ schema }} = 'BOOLEAN' then 'a boolean'
+    end
+{%- endmacro %}
+
+{% macro duckdb__idr_non_scalar_field_kind(text_expr, event_expr, field) -%}
+    case json_type({{ event_expr }}{% for key in field['path'] %}."{{ key }}"{% endfor %})
+        when 'OBJECT' then 'an object'
+        when 'ARRAY' then 'an array'
+        when 'BOOLEAN' then 'a boolean'
+    end
 {%- endmacro %}

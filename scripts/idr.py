@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Identity resolution driver: load Segment events, build the warehouse with dbt, report.
 
-    scripts/idr.py run                          build the bundled demo (dbt seeds)
+    scripts/idr.py run                          build the bundled demo (dbt seeds) in a new warehouse
     scripts/idr.py run --events DIR_OR_FILE...  load NDJSON / JSON-array files (.gz too), then build
     scripts/idr.py load --events DIR_OR_FILE... only load the files not loaded before (no build)
     scripts/idr.py nightly --events DIR         load the folder's new files, build, write a run report
@@ -36,7 +36,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from idrlib import duckdb_settings, warehouse
+from idrlib import duckdb_settings, inputs, warehouse
 from idrlib.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
 from idrlib.duckdb_settings import SettingsError
 from idrlib.event_files import EventFileError, discover
@@ -75,9 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     run.add_argument(
         "--segment-tables",
-        choices=["seeds", "source", "none"],
-        help="Segment warehouse tables to include: the demo seeds (default without --events), "
-        "your Segment schema, or none (default with --events)",
+        choices=inputs.SEGMENT_TABLE_CHOICES,
+        help="Segment warehouse tables to include: the demo seeds, your Segment schema, or none; remembered "
+        "by the warehouse (default: the choice remembered, else none once files were loaded, else the demo)",
     )
 
     load = commands.add_parser("load", help="load event files not loaded before into the landing table, no build")
@@ -89,7 +89,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "nightly", help="load the files of a folder not loaded before, build, write a JSON run report"
     )
     nightly.add_argument("--events", type=Path, required=True, metavar="DIR", help="folder the day's files arrive in")
-    nightly.add_argument("--segment-tables", choices=["seeds", "source", "none"], default="none", help="default: none")
+    nightly.add_argument(
+        "--segment-tables",
+        choices=inputs.SEGMENT_TABLE_CHOICES,
+        help="as for run (default: the choice remembered, else none)",
+    )
     nightly.add_argument(
         "--reports", type=Path, default=PROJECT_DIR / "reports", help="folder for run reports (default: reports/)"
     )
@@ -213,33 +217,48 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
+def landing_schema() -> str:
+    return str(project_vars().get("idr_landing_schema", "landing"))
+
+
+def chosen_segment_tables(target: Target, given: str | None, loading_files: bool) -> str:
+    """The Segment tables this build includes (inputs.choose); a choice given is remembered (the caller
+    holds the run lock)."""
+    remembered, has_loaded_files = target.read_inputs(landing_schema())
+    if given is not None and given != remembered:
+        target.remember_inputs(landing_schema(), given)
+    return inputs.choose(given, remembered, has_loaded_files, loading_files)
+
+
 def load_events(target: Target, files: list[Path], load_id: str, progress: bool = False) -> LoadCounts:
     """Append the files not loaded before to the landing table (the caller holds the run lock); with
     `progress`, files and rows read so far on stderr's status line."""
-    landing_schema = str(project_vars().get("idr_landing_schema", "landing"))
+    schema = landing_schema()
     if not progress:
-        return target.load(files, load_id, landing_schema)
+        return target.load(files, load_id, schema)
     with LoadProgress(len(files), sys.stderr) as on_file:
-        return target.load(files, load_id, landing_schema, on_file)
+        return target.load(files, load_id, schema, on_file)
 
 
 def build_warehouse(
     target: Target,
     files: list[Path],
-    segment_tables: str,
+    segment_tables: str | None,
     full_refresh: bool,
     quiet: bool,
     log_path: Path | None = None,
     unit_tests: bool = True,
 ) -> RunResult:
-    """Under the run lock: load the files not loaded before, run `dbt build`, read the counts.
-    At a terminal (without `quiet`), a status line shows the load's and the build's progress."""
+    """Under the run lock: load the files not loaded before, run `dbt build` with the Segment tables
+    given (None: as chosen before, see chosen_segment_tables), read the counts. At a terminal
+    (without `quiet`), a status line shows the load's and the build's progress."""
     started = time.monotonic()
     result = RunResult(run_id=new_run_id())
     progress = progress_wanted(quiet)
     with run_lock(target.lock_path):
         try:
             target.check_writable()
+            segment_tables = chosen_segment_tables(target, segment_tables, loading_files=bool(files))
             if files:
                 result.load = load_events(target, files, result.run_id, progress)
                 result.timings.load_seconds = time.monotonic() - started
@@ -262,9 +281,8 @@ def build_warehouse(
 
 def run(args: argparse.Namespace) -> int:
     files = discover(args.events) if args.events else []
-    segment_tables = args.segment_tables or ("none" if args.events else "seeds")
     target = make_target(args)
-    result = build_warehouse(target, files, segment_tables, args.full_refresh, args.quiet)
+    result = build_warehouse(target, files, args.segment_tables, args.full_refresh, args.quiet)
     return _finish(target, result)
 
 

@@ -74,11 +74,42 @@ new_rows as (
     {%- endif %}
 ),
 
-timed as (
+stamped as (
+    -- a loaded event without any time field is stamped with the time it was loaded, as Segment stamps
+    -- receivedAt on arrival (var idr_events_without_time)
     select
         *,
-        coalesce(timestamp_at, original_timestamp_at, received_at) as occurred_at
+        {%- if var('idr_events_without_time') == 'arrival' %}
+        coalesce(
+            timestamp_raw is null
+            and original_timestamp_raw is null
+            and sent_at_raw is null
+            and received_at_raw is null
+            and loaded_at is not null,
+            false
+        ) as is_received_at_stamped
+        {%- else %}
+        false as is_received_at_stamped
+        {%- endif %}
     from new_rows
+),
+
+timed as (
+    -- when it happened: its timestamp, else the client's clock corrected by the time the message took
+    -- to arrive, else its originalTimestamp, else its receivedAt (README, "Event times")
+    select
+        *,
+        coalesce(
+            timestamp_at,
+            case
+                when original_timestamp_at is not null and sent_at is not null and received_at is not null
+                    then {{ idr_clock_corrected_time('received_at', 'sent_at', 'original_timestamp_at') }}
+            end,
+            original_timestamp_at,
+            received_at,
+            case when is_received_at_stamped then loaded_at end
+        ) as occurred_at
+    from stamped
 ),
 
 checked as (
@@ -118,13 +149,14 @@ explained as (
             when 'missing_event_name' then 'a track call needs an event name'
             when 'missing_group_id' then 'a group call needs a groupId'
             when 'invalid_timestamp'
-                then 'not an ISO-8601 time: ' || coalesce(
+                then 'not an ISO-8601 time with an offset within 18 hours, from {{ var('idr_earliest_event_time') }} '
+                || 'until before {{ var('idr_latest_event_time') }}: ' || coalesce(
                     case when timestamp_at is null then 'timestamp=' || timestamp_raw end,
                     case when original_timestamp_at is null then 'originalTimestamp=' || original_timestamp_raw end,
                     case when sent_at is null then 'sentAt=' || sent_at_raw end,
                     'receivedAt=' || received_at_raw
                 )
-            when 'missing_timestamp' then 'none of timestamp, originalTimestamp and receivedAt is set'
+            when 'missing_timestamp' then 'none of timestamp, originalTimestamp, sentAt and receivedAt is set'
             else source_rejection_detail
         end as validation_detail
     from checked
@@ -182,6 +214,8 @@ final as (
             when {{ idr_has_certain_identifier() }} then null
             else raw_text
         end as raw_text,
+        {%- elif column == 'received_at' %}
+        case when is_received_at_stamped then loaded_at else received_at end as received_at,
         {%- elif column.endswith('_raw') %}
         -- the time fields as sent: kept where they may still be needed (rejected rows, and the rows of
         -- warehouse tables, whose later runs compare them); the landing table keeps every line's text
@@ -191,6 +225,7 @@ final as (
         {%- endif %}
         {%- endfor %}
         occurred_at,
+        is_received_at_stamped,
         case when is_duplicate then 'duplicate_message_id' else validation_reason end as rejection_reason,
         case
             when is_duplicate then {{ idr_duplicate_detail('message_id') }}

@@ -6,8 +6,8 @@
 {{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='message_id') }}
 
 {%- set event_columns = [
-    'message_id', 'event_type', 'event_name', 'occurred_at', 'received_at', 'user_id', 'anonymous_id',
-    'app_name', 'device_id', 'device_type', 'properties',
+    'message_id', 'event_type', 'event_name', 'occurred_at', 'received_at', 'is_received_at_stamped', 'user_id',
+    'anonymous_id', 'app_name', 'device_id', 'device_type', 'properties',
 ] -%}
 {#- each timeline column and the int_events_validated column it is -#}
 {%- set event_selects = [] -%}

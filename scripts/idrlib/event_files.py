@@ -4,11 +4,14 @@ NDJSON (one event a line) and JSON-array files are read, gzipped or not (detecte
 name), and Parquet files (one event a row; columns named as the Segment fields, nested objects as
 structs or JSON). Every line, array element or Parquet row becomes one row; what cannot be read
 still becomes a row, with a load_error saying why, so that nothing in an input file is dropped
-silently. Blank lines are not events and are skipped.
+silently. Blank lines are not events and are skipped. Lines end at CRLF, LF or a lone CR. A file is a
+JSON array only when its text, after a byte-order mark and white space, is one array from its `[` to
+its closing `]` (read by its structure: one bad element is a row of its own); any other file is read
+line by line, whatever its first line holds.
 
 Valid UTF-8 NDJSON, plain or gzipped, is read by DuckDB itself (see `text_parts` and
 loading.load_files); `read_rows` is the reader of everything else: JSON arrays, files that are not
-valid UTF-8, and gzip streams that end early.
+valid UTF-8 or end a line with a lone CR, and gzip streams that end early.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
-import json
+import re
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -36,6 +39,10 @@ JSON_WHITESPACE = " \t\r\n"
 # A line of only these characters is blank: not an event, skipped (any other line becomes a row).
 BLANK_CHARACTERS = " \t\r\n\v\f"
 READ_CHUNK = 1 << 20
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+# What the structure of a JSON array is read from: whole strings (their brackets and commas are not
+# structure), brackets and commas.
+ARRAY_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.DOTALL)
 # A text part DuckDB reads in one piece holds at most this many bytes (cut at a line end).
 PART_BYTES = 256 << 20
 
@@ -63,11 +70,13 @@ class FileKind(Enum):
 @dataclass(frozen=True)
 class FileInfo:
     """What the loader needs to know of a file before reading it: its kind, the checksum the ledger
-    knows its content by, and (for plain text) whether it is valid UTF-8 from start to end."""
+    knows its content by, and (for plain text) whether it is valid UTF-8 from start to end and whether
+    a carriage return not followed by a line feed ends a line somewhere (DuckDB splits at line feeds)."""
 
     kind: FileKind
     sha256: str
     is_utf8: bool
+    has_lone_cr: bool = False
 
 
 def inspect(path: Path) -> FileInfo:
@@ -83,9 +92,13 @@ def inspect(path: Path) -> FileInfo:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = kind is FileKind.NDJSON
+    lone_crs, ended_with_cr = 0, False
     with path.open("rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
+            if kind is FileKind.NDJSON:
+                lone_crs += chunk.count(b"\r") - chunk.count(b"\r\n") - (ended_with_cr and chunk.startswith(b"\n"))
+                ended_with_cr = chunk.endswith(b"\r")
             # ASCII after a complete character is valid UTF-8, and far quicker to check than to decode
             if is_utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
@@ -97,7 +110,7 @@ def inspect(path: Path) -> FileInfo:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return FileInfo(kind, digest.hexdigest(), is_utf8)
+    return FileInfo(kind, digest.hexdigest(), is_utf8, lone_crs > 0)
 
 
 def _gzip_head(path: Path) -> bytes:
@@ -125,13 +138,14 @@ class TextPart:
 def text_parts(path: Path, info: FileInfo, work_dir: Path, number: int) -> list[TextPart] | None:
     """The parts DuckDB reads a valid UTF-8 NDJSON file through, written or linked into `work_dir`
     under names of their own (DuckDB would expand glob characters in the file's own name); None when
-    the file must go through `read_rows` instead (not UTF-8, or a gzip stream that does not end well)."""
-    if info.kind is FileKind.NDJSON and info.is_utf8 and path.stat().st_size <= PART_BYTES:
+    the file must go through `read_rows` instead (not UTF-8, a line ended by a lone carriage return, or
+    a gzip stream that does not end well)."""
+    if info.kind is FileKind.NDJSON and (not info.is_utf8 or info.has_lone_cr):
+        return None
+    if info.kind is FileKind.NDJSON and path.stat().st_size <= PART_BYTES:
         link = work_dir / f"{number:06d}-0.ndjson"
         link.symlink_to(path)
         return [TextPart(link, str(path), 1)]
-    if info.kind is FileKind.NDJSON and not info.is_utf8:
-        return None
     if info.kind not in (FileKind.NDJSON, FileKind.GZIP_NDJSON):
         raise ValueError(f"{path}: {info.kind.value} files are not read as text parts")
     opener = gzip.open if info.kind is FileKind.GZIP_NDJSON else open
@@ -141,14 +155,20 @@ def text_parts(path: Path, info: FileInfo, work_dir: Path, number: int) -> list[
             for index, (first_line, piece) in enumerate(_pieces(stream)):  # type: ignore[arg-type]
                 if info.kind is FileKind.GZIP_NDJSON:
                     piece.decode("utf-8")  # raises when the piece is not UTF-8 (inspect checked plain files)
+                    if piece.count(b"\r") != piece.count(b"\r\n"):
+                        raise _LoneCarriageReturn
                 part_path = work_dir / f"{number:06d}-{index}.ndjson"
                 part_path.write_bytes(piece)
                 parts.append(TextPart(part_path, str(path), first_line))
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, _LoneCarriageReturn):
         for part in parts:
             part.part_path.unlink(missing_ok=True)
         return None
     return parts
+
+
+class _LoneCarriageReturn(Exception):
+    """A carriage return that ends a line on its own (DuckDB's reading splits lines at line feeds)."""
 
 
 def _pieces(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
@@ -195,9 +215,13 @@ def read_rows(path: Path) -> Iterator[RawRow]:
             head = stream.read(4096)
             stream.seek(0)
             if _opens_an_array(head):
-                yield from _array_rows(name, stream.read())
-            else:
-                yield from _line_rows(name, stream)
+                data = stream.read()
+                elements = array_elements(data)
+                if elements is not None:
+                    yield from _array_rows(name, data, elements)
+                    return
+                stream.seek(0)
+            yield from _line_rows(name, stream)
     except (OSError, EOFError, zlib.error) as error:
         yield RawRow(name, None, "", "unreadable_file", f"the file could not be read to its end: {error}")
 
@@ -244,9 +268,24 @@ def _decode(data: bytes, first: bool) -> tuple[str, str | None]:
         return data.decode(encoding, errors="replace"), f"not valid UTF-8: {error.reason} at byte {error.start}"
 
 
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a byte stream without their ends: a line ends at CRLF, LF or a lone CR."""
+    carry = b""
+    # read1: what one read gives, so that the lines before a gzip stream's cut are kept
+    while chunk := stream.read1(READ_CHUNK):  # type: ignore[attr-defined]
+        data = carry + chunk
+        # a CR at the end may be the first half of a CRLF: keep it for the next chunk
+        cut = len(data) - 1 if data.endswith(b"\r") else len(data)
+        pieces = LINE_BREAK.split(data[:cut])
+        carry = pieces.pop() + data[cut:]
+        yield from pieces
+    if carry:
+        yield carry.removesuffix(b"\r")
+
+
 def _line_rows(name: str, stream: BinaryIO) -> Iterator[RawRow]:
-    for line_number, raw in enumerate(stream, start=1):
-        text, problem = _decode(raw.rstrip(b"\r\n"), first=line_number == 1)
+    for line_number, raw in enumerate(_lines(stream), start=1):
+        text, problem = _decode(raw, first=line_number == 1)
         if not text.strip(BLANK_CHARACTERS):
             continue
         if problem:
@@ -255,72 +294,77 @@ def _line_rows(name: str, stream: BinaryIO) -> Iterator[RawRow]:
             yield RawRow(name, line_number, text)
 
 
-def _array_rows(name: str, data: bytes) -> Iterator[RawRow]:
-    text, problem = _decode(data, first=True)
-    if problem:
-        yield RawRow(name, 1, text, "invalid_utf8", f"the JSON-array file is {problem}")
-        return
-    lines = _LineCounter(text)
-    decoder = json.JSONDecoder()
-    position = text.index("[") + 1
-    while True:
-        position = _skip_whitespace(text, position)
-        if position >= len(text):
-            yield RawRow(name, lines.at(position), "", "invalid_json_array", "the JSON array is not closed with ]")
-            return
-        if text[position] == "]":
-            rest = _skip_whitespace(text, position + 1)
-            if rest < len(text):
-                yield RawRow(
-                    name,
-                    lines.at(rest),
-                    text[rest:],
-                    "invalid_json_array",
-                    "text after the closing ] of the JSON array",
-                )
-            return
-        try:
-            _, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            yield RawRow(
-                name,
-                lines.at(position),
-                text[position:],
-                "invalid_json_array",
-                f"a JSON-array element could not be parsed ({error.msg} at line {error.lineno} "
-                f"column {error.colno}); the rest of the file is kept here unparsed",
-            )
-            return
-        yield RawRow(name, lines.at(position), text[position:end])
-        position = _skip_whitespace(text, end)
-        if position < len(text) and text[position] == ",":
-            position += 1
-        elif position < len(text) and text[position] != "]":
-            yield RawRow(
-                name,
-                lines.at(position),
-                text[position:],
-                "invalid_json_array",
-                "expected ',' or ']' after a JSON-array element; the rest of the file is kept here unparsed",
-            )
-            return
+def array_elements(data: bytes) -> list[tuple[int, int]] | None:
+    """Where each element of a JSON-array file is, as (start, end) byte offsets with the white space
+    around it left out; None when the text is not one array: its first character (after a byte-order
+    mark and white space) is not `[`, the brackets never close it, or text follows the closing `]`.
+    Only the structure is read (strings, brackets, commas): an element that is not valid JSON is still
+    an element, so that it is rejected alone."""
+    start = len(data) - len(data.removeprefix(UTF8_BOM).lstrip(JSON_WHITESPACE.encode()))
+    if not data.startswith(b"[", start):
+        return None
+    elements: list[tuple[int, int]] = []
+    depth, element_start = 0, start + 1
+    for token in ARRAY_TOKEN.finditer(data, start):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+        elif mark in (b"]", b"}"):
+            depth -= 1
+            if depth == 0:
+                if data[token.end() :].strip(JSON_WHITESPACE.encode()):
+                    return None
+                _add_element(data, element_start, token.start(), elements, is_last=True)
+                return elements
+        elif mark == b"," and depth == 1:
+            _add_element(data, element_start, token.start(), elements, is_last=False)
+            element_start = token.end()
+    return None
 
 
-def _skip_whitespace(text: str, position: int) -> int:
-    while position < len(text) and text[position] in JSON_WHITESPACE:
-        position += 1
-    return position
+def _add_element(data: bytes, start: int, end: int, elements: list[tuple[int, int]], is_last: bool) -> None:
+    """The element between `start` and `end` without its white space (an empty last one is no element:
+    `[]`)."""
+    whitespace = JSON_WHITESPACE.encode()
+    while start < end and data[start] in whitespace:
+        start += 1
+    while end > start and data[end - 1] in whitespace:
+        end -= 1
+    if start < end or not is_last or elements:
+        elements.append((start, end))
+
+
+def _array_rows(name: str, data: bytes, elements: list[tuple[int, int]]) -> Iterator[RawRow]:
+    """One row per element, numbered by the line it starts on; an empty element (`[1,,2]`, `[1,]`)
+    and an element that is not UTF-8 are rows with the reason."""
+    lines = _LineCounter(data)
+    for start, end in elements:
+        line = lines.at(start)
+        if start == end:
+            yield RawRow(
+                name,
+                line,
+                "",
+                "invalid_json_array",
+                "an empty element of the JSON array (two commas, or a comma before ])",
+            )
+            continue
+        text, problem = _decode(data[start:end], first=False)
+        if problem:
+            yield RawRow(name, line, text, "invalid_utf8", f"a JSON-array element is {problem}")
+        else:
+            yield RawRow(name, line, text)
 
 
 class _LineCounter:
-    """Line numbers of increasing positions in a text, counted once."""
+    """Line numbers (lines end at CRLF, LF or a lone CR) of increasing positions in a text, counted once."""
 
-    def __init__(self, text: str) -> None:
-        self._text = text
+    def __init__(self, data: bytes) -> None:
+        self._data = data
         self._position = 0
         self._line = 1
 
     def at(self, position: int) -> int:
-        self._line += self._text.count("\n", self._position, position)
+        self._line += len(LINE_BREAK.findall(self._data, self._position, position))
         self._position = position
         return self._line

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import duckdb
 
-from idrlib import loading, warehouse
+from idrlib import inputs, loading, warehouse
 from idrlib.summary import WarehouseSummary, count_marts
 from idrlib.warehouse import LoadCounts
 
@@ -53,6 +53,31 @@ def ensure_landing_tables(session: Any, schema: str) -> None:
             f"{schema}.raw_events exists but is not partitioned by load_id, so it was not made by "
             f"scripts/idr.py; drop it (`drop table {schema}.raw_events`) or rename it, and load the files again"
         )
+
+
+def read_inputs(session: Any, schema: str) -> tuple[str | None, bool]:
+    """The Segment tables choice remembered in the warehouse (None: never given), and whether any file
+    was ever loaded into it."""
+    if not session.catalog.databaseExists(schema):
+        return None, False
+    remembered = None
+    if session.catalog.tableExists(f"{schema}.{inputs.INPUTS_TABLE}"):
+        rows = session.sql(f"select segment_tables from `{schema}`.{inputs.INPUTS_TABLE}").collect()
+        remembered = str(rows[0][0]) if rows else None
+    has_files = session.catalog.tableExists(f"{schema}.loaded_files") and bool(
+        session.sql(f"select count(*) from `{schema}`.loaded_files").collect()[0][0]
+    )
+    return remembered, has_files
+
+
+def remember_inputs(session: Any, schema: str, segment_tables: str) -> None:
+    """Remember the Segment tables choice: later runs that give none use it."""
+    session.sql(f"create schema if not exists `{schema}`")
+    session.sql(f"drop table if exists `{schema}`.{inputs.INPUTS_TABLE}")
+    session.sql(
+        f"create table `{schema}`.{inputs.INPUTS_TABLE} using parquet as "
+        f"select {_literal(segment_tables)} as segment_tables, current_timestamp() as chosen_at"
+    )
 
 
 def drop_unrecorded_loads(session: Any, schema: str) -> list[str]:

@@ -33,6 +33,11 @@ class Target(Protocol):
 
     def summarize(self, load_id: str | None = None) -> WarehouseSummary: ...
 
+    # the Segment tables choice remembered (None: never given), and whether files were ever loaded
+    def read_inputs(self, landing_schema: str) -> tuple[str | None, bool]: ...
+
+    def remember_inputs(self, landing_schema: str, segment_tables: str) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -73,6 +78,22 @@ class DuckDBTarget:
         connection = warehouse.connect(self.db_path, read_only=True)
         try:
             return warehouse.summarize(connection, load_id)
+        finally:
+            connection.close()
+
+    def read_inputs(self, landing_schema: str) -> tuple[str | None, bool]:
+        if not self.db_path.exists():
+            return None, False
+        connection = warehouse.connect(self.db_path, read_only=True)
+        try:
+            return warehouse.read_inputs(connection, landing_schema)
+        finally:
+            connection.close()
+
+    def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
+        connection = warehouse.connect(self.db_path)
+        try:
+            warehouse.remember_inputs(connection, landing_schema, segment_tables)
         finally:
             connection.close()
 
@@ -132,6 +153,12 @@ class SparkTarget:
             )
         session = self.session()
         return spark_warehouse.summarize(session, self._schema, load_id)
+
+    def read_inputs(self, landing_schema: str) -> tuple[str | None, bool]:
+        return spark_warehouse.read_inputs(self.session(), landing_schema)
+
+    def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
+        spark_warehouse.remember_inputs(self.session(), landing_schema, segment_tables)
 
     def close(self) -> None:
         if self._session is not None:

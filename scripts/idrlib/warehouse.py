@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from idrlib import inputs
 from idrlib.duckdb_settings import duckdb_config
 from idrlib.summary import WarehouseMissingError, WarehouseSummary, count_marts
 
@@ -72,6 +73,35 @@ def ensure_landing_tables(connection: duckdb.DuckDBPyConnection, schema: str) ->
             loaded_at timestamp not null
         )
         """
+    )
+
+
+def read_inputs(connection: duckdb.DuckDBPyConnection, schema: str) -> tuple[str | None, bool]:
+    """The Segment tables choice remembered in the warehouse (None: never given), and whether any file
+    was ever loaded into it."""
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()
+    }
+    remembered = None
+    if inputs.INPUTS_TABLE in tables:
+        row = connection.execute(f'select segment_tables from "{schema}".{inputs.INPUTS_TABLE}').fetchone()
+        remembered = str(row[0]) if row else None
+    has_files = "loaded_files" in tables and bool(
+        connection.execute(f'select count(*) from "{schema}".loaded_files').fetchone()[0]  # type: ignore[index]
+    )
+    return remembered, has_files
+
+
+def remember_inputs(connection: duckdb.DuckDBPyConnection, schema: str, segment_tables: str) -> None:
+    """Remember the Segment tables choice: later runs that give none use it."""
+    connection.execute(f'create schema if not exists "{schema}"')
+    connection.execute(
+        f'create or replace table "{schema}".{inputs.INPUTS_TABLE} as '
+        "select ?::varchar as segment_tables, current_timestamp::timestamp as chosen_at",
+        [segment_tables],
     )
 
 

@@ -52,18 +52,44 @@ def test_json_array_elements_become_rows_with_the_line_they_start_on(tmp_path: P
     ]
 
 
-def test_a_broken_json_array_keeps_the_unparsed_rest(tmp_path: Path) -> None:
+def test_a_bad_element_of_a_json_array_is_a_row_of_its_own(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
-    path.write_text('[{"a": 1},\n {"b": oops},\n {"c": 3}]', encoding="utf-8")
+    path.write_text('[{"a": 1},\n {"b": oops},\n {"c": "[,]{"}]', encoding="utf-8")
     result = rows(path)
-    assert [(r.source_line, r.load_error) for r in result] == [(1, None), (2, "invalid_json_array")]
-    assert result[1].raw_text == '{"b": oops},\n {"c": 3}]'
+    assert [(r.source_line, r.raw_text, r.load_error) for r in result] == [
+        (1, '{"a": 1}', None),
+        (2, '{"b": oops}', None),
+        (3, '{"c": "[,]{"}', None),
+    ]
 
 
-def test_an_unclosed_json_array_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "open.json"
-    path.write_text('[{"a": 1}, {"b": 2}', encoding="utf-8")
-    assert [r.load_error for r in rows(path)] == [None, None, "invalid_json_array"]
+def test_an_empty_element_of_a_json_array_is_kept_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "commas.json"
+    path.write_text('[{"a": 1},,\r{"b": 2},]', encoding="utf-8")
+    assert [(r.source_line, r.load_error) for r in rows(path)] == [
+        (1, None),
+        (1, "invalid_json_array"),
+        (2, None),
+        (2, "invalid_json_array"),
+    ]
+    (tmp_path / "empty.json").write_text(" [ ] ", encoding="utf-8")
+    assert rows(tmp_path / "empty.json") == []
+
+
+def test_a_file_that_is_not_one_array_is_read_line_by_line(tmp_path: Path) -> None:
+    unclosed = tmp_path / "open.json"
+    unclosed.write_text('[{"a": 1}, {"b": 2}\n{"c": 3}\n', encoding="utf-8")
+    assert [(r.source_line, r.raw_text, r.load_error) for r in rows(unclosed)] == [
+        (1, '[{"a": 1}, {"b": 2}', None),
+        (2, '{"c": 3}', None),
+    ]
+    followed = tmp_path / "followed.ndjson"
+    followed.write_bytes(b'\xef\xbb\xbf [1, 2, 3]\r\n{"c": 3}\r{"d": 4}')
+    assert [(r.source_line, r.raw_text) for r in rows(followed)] == [
+        (1, " [1, 2, 3]"),
+        (2, '{"c": 3}'),
+        (3, '{"d": 4}'),
+    ]
 
 
 def test_invalid_utf8_is_kept_with_a_reason(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 {#- One row per line (or JSON-array element) the driver loaded: the Segment-spec JSON parsed into the
-    common event shape. Rows that are not a JSON object keep their raw text and a rejection reason. -#}
+    common event shape. Rows that are not a JSON object, or whose userId, anonymousId, previousId or
+    groupId is not a string or a number, keep their raw text and a rejection reason. -#}
 with source as (
     {{ idr_relation_or_empty(source('landing', 'raw_events'), {
         'load_id': dbt.type_string(),
@@ -20,6 +21,20 @@ parsed as (
     from source
 ),
 
+typed as (
+    -- the first identifier field that holds an object, an array or a boolean, said in words
+    select
+        *,
+        coalesce(
+            {%- for field in idr_segment_event_fields() if field.get('is_identifier') %}
+            '{{ field['path'] | join('.') }} must be a string or a number, not '
+            || {{ idr_non_scalar_field_kind('raw_text', 'parsed_event', field) }},
+            {%- endfor %}
+            null
+        ) as identifier_problem
+    from parsed
+),
+
 extracted as (
     select
         'landing' as event_source,
@@ -35,12 +50,14 @@ extracted as (
         case
             when parsed.load_error is not null then parsed.load_error
             when parsed.parsed_event is null then 'invalid_json'
+            when parsed.identifier_problem is not null then 'invalid_identifier'
         end as source_rejection_reason,
         case
             when parsed.load_error is not null then parsed.load_error_detail
             when parsed.parsed_event is null then 'the line is not a valid JSON object'
+            else parsed.identifier_problem
         end as source_rejection_detail
-    from parsed
+    from typed as parsed
 ),
 
 shaped as (
