@@ -79,18 +79,15 @@ stamped as (
     -- receivedAt on arrival (var idr_events_without_time)
     select
         *,
-        {%- if var('idr_events_without_time') == 'arrival' %}
         coalesce(
-            timestamp_raw is null
+            {{ 'true' if var('idr_events_without_time') == 'arrival' else 'false' }}
+            and timestamp_raw is null
             and original_timestamp_raw is null
             and sent_at_raw is null
             and received_at_raw is null
             and loaded_at is not null,
             false
         ) as is_received_at_stamped
-        {%- else %}
-        false as is_received_at_stamped
-        {%- endif %}
     from new_rows
 ),
 
@@ -149,8 +146,10 @@ explained as (
             when 'missing_event_name' then 'a track call needs an event name'
             when 'missing_group_id' then 'a group call needs a groupId'
             when 'invalid_timestamp'
-                then 'not an ISO-8601 time with an offset within 18 hours, from {{ var('idr_earliest_event_time') }} '
-                || 'until before {{ var('idr_latest_event_time') }}: ' || coalesce(
+                then {{ idr_sql_string(
+                    'not an ISO-8601 time with an offset within 18 hours, from ' ~ var('idr_earliest_event_time')
+                    ~ ' until before ' ~ var('idr_latest_event_time') ~ ': '
+                ) }} || coalesce(
                     case when timestamp_at is null then 'timestamp=' || timestamp_raw end,
                     case when original_timestamp_at is null then 'originalTimestamp=' || original_timestamp_raw end,
                     case when sent_at is null then 'sentAt=' || sent_at_raw end,
