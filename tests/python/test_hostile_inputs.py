@@ -66,6 +66,18 @@ def write_files(folder: Path) -> None:
                     "timestamp": at,
                 }
             )
+    # a placeholder no list blocks: one SDK's fixed user id, sent by seven people
+    for person in range(7):
+        placeholder_events.append(
+            {
+                "messageId": f"fixed-{person}",
+                "type": "identify",
+                "userId": "sdk-fixed-id",
+                "anonymousId": f"anon-fixed-{person}",
+                "traits": {"email": f"fixed{person}@example.com"},
+                "timestamp": at,
+            }
+        )
     (folder / "placeholders.ndjson").write_text(ndjson(placeholder_events))
     # identifiers that are not strings or numbers
     (folder / "non_scalar.ndjson").write_text(
@@ -188,6 +200,19 @@ def test_placeholder_user_ids_identify_nobody(hostile_run: tuple[Path, Path]) ->
     assert len(profiles) == 2 * len(PLACEHOLDERS)
     for index in range(len(PLACEHOLDERS)):
         assert profiles[f"ph-{index}-1"] != profiles[f"ph-{index}-2"], PLACEHOLDERS[index]
+
+
+def test_values_that_would_join_many_people_are_suspected(hostile_run: tuple[Path, Path]) -> None:
+    _, db_path = hostile_run
+    suspected = query(
+        db_path,
+        "select identifier_type, identifier_value, linked_identifier_type, linked_value_count, linked_identifier_limit "
+        "from suspected_placeholder_values order by all",
+    )
+    assert suspected == [
+        ("user_id", "sdk-fixed-id", "anonymous_id", 7, 5),
+        ("user_id", "sdk-fixed-id", "email", 7, 5),
+    ]
 
 
 def test_identifiers_that_are_not_strings_or_numbers_are_rejected(hostile_run: tuple[Path, Path]) -> None:
