@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,7 +43,7 @@ from idrlib.duckdb_settings import SettingsError
 from idrlib.event_files import EventFileError, discover
 from idrlib.progress import BuildProgress, LoadProgress, is_terminal
 from idrlib.report import Timings, format_summary
-from idrlib.run_lock import AlreadyRunningError, run_lock
+from idrlib.run_lock import AlreadyRunningError, FolderNotWritableError, run_lock, writable_folder
 from idrlib.run_report import build_report, write_report
 from idrlib.scheduling import ScheduleError, cron_entry, install
 from idrlib.spark_session import SparkUnavailableError
@@ -267,6 +268,8 @@ def build_warehouse(
                 command += ["--exclude-resource-type", "unit_test"]
             dbt_vars = {"idr_segment_tables": segment_tables}
             build_progress = BuildProgress(sys.stderr) if progress else None
+            # the load closed the file: a reader that came in since stops the run here, not inside dbt
+            target.check_writable()
             result.outcome = run_dbt(
                 command, target.name, target.environment(), dbt_vars, quiet, log_path, build_progress
             )
@@ -307,8 +310,13 @@ def load(args: argparse.Namespace) -> int:
 def nightly(args: argparse.Namespace) -> int:
     started_at = datetime.now(UTC)
     target = make_target(args)
+    writable_folder(args.reports.resolve(), "run reports", create=False)
+    writable_folder(args.logs.resolve(), "dbt logs", create=False)
     if not args.events.is_dir():
-        raise EventFileError(f"{args.events}: no such directory")
+        error = EventFileError(f"{args.events}: no such directory")
+        failed = RunResult(run_id=started_at.strftime("%Y%m%dT%H%M%SZ-failed"))
+        _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
+        raise error
     try:
         files = discover([args.events])
     except EventFileError:
@@ -358,7 +366,15 @@ def _failure(result: RunResult) -> str:
 
 def _finish(target: Target, result: RunResult) -> int:
     if result.outcome is None or not result.outcome.success:
-        print(f"idr: dbt build failed: {_failure(result)}", file=sys.stderr)
+        reason = _failure(result)
+        if duckdb_settings.is_lock_conflict(reason):
+            print(
+                f"idr: {target.location} was opened by another process during the build (readers belong on "
+                f"the published copy, see README); the build stopped: {reason}",
+                file=sys.stderr,
+            )
+            return EXIT_BUSY
+        print(f"idr: dbt build failed: {reason}", file=sys.stderr)
         return EXIT_BUILD_FAILED
     assert result.summary is not None
     print(format_summary(target.location, result.summary, result.timings, result.load))
@@ -377,6 +393,8 @@ def report(args: argparse.Namespace) -> int:
 
 
 def schedule(args: argparse.Namespace) -> int:
+    if not args.events.is_dir():
+        raise EventFileError(f"{args.events}: no such directory (the folder the nightly run reads)")
     target = make_target(args)
     warehouse_args = target.arguments()  # kept last: cron_entry marks the entry with its last argument
     entry = cron_entry(
@@ -411,6 +429,21 @@ def main(argv: list[str] | None = None) -> int:
     except (AlreadyRunningError, warehouse.WarehouseBusyError) as error:
         print(f"idr: {error}", file=sys.stderr)
         return EXIT_BUSY
+    except FolderNotWritableError as error:
+        print(f"idr: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader of the output went away (`idr.py report | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (OSError, duckdb.Error) as error:
+        print(f"idr: the run stopped: {_first_line(str(error))}", file=sys.stderr)
+        return EXIT_BUILD_FAILED
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:2]) if lines else "no message"
 
 
 if __name__ == "__main__":

@@ -38,6 +38,12 @@ def out_of_memory_advice(failure: str, environ: Mapping[str, str] | None = None)
     )
 
 
+def is_lock_conflict(failure: str) -> bool:
+    """Whether `failure` (a failed build's one line) is DuckDB refusing the file because another
+    process holds it."""
+    return "Could not set lock on file" in failure
+
+
 def default_temp_dir(db_path: Path) -> Path:
     """Where DuckDB spills what does not fit its memory limit, unless IDR_TEMP_DIR says: `<db_path>.tmp`."""
     return db_path.with_name(db_path.name + TEMP_DIR_SUFFIX)

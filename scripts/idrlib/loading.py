@@ -10,6 +10,7 @@ loader's own (links or parts in a work folder), so glob characters in a file's n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -86,7 +87,10 @@ def load_files(
             _record(connection, schema, load_id, loaded_at, new_files, counts)
             connection.execute("commit")
         except BaseException:
-            connection.execute("rollback")
+            # a commit that failed (a full disk) may have ended the transaction already: the first error
+            # is the one to tell, not the rollback's
+            with contextlib.suppress(duckdb.Error):
+                connection.execute("rollback")
             raise
     return counts
 

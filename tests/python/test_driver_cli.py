@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import fcntl
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
-from conftest import FIXTURES_DIR, assert_one_line_error, run_idr
+import pytest
+from conftest import FIXTURES_DIR, IDR, assert_one_line_error, run_idr
 
 
 def test_a_missing_events_path_is_a_usage_error(tmp_path: Path) -> None:
@@ -67,3 +72,105 @@ def test_options_of_the_other_target_are_usage_errors(tmp_path: Path) -> None:
 def test_report_on_a_spark_warehouse_that_was_never_built(tmp_path: Path) -> None:
     result = run_idr("report", "--target", "spark", "--spark-dir", tmp_path / "never", expect=2)
     assert_one_line_error(result.stderr, "holds no Spark warehouse yet")
+
+
+def test_a_warehouse_folder_that_cannot_be_written_is_a_one_line_error(tmp_path: Path) -> None:
+    """A file where the folder should be fails as a read-only folder does (an OSError on creating a
+    file in it), and unlike a read-only folder it does so for root too."""
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    result = run_idr("run", "--db", blocked / "w.duckdb", expect=2)
+    assert_one_line_error(result.stderr, "cannot write in", str(blocked), "warehouse")
+
+
+def test_a_read_only_reports_folder_stops_the_night_before_it_builds(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.write_text("a file where the folder should be")
+    (tmp_path / "inbox").mkdir()
+    args = ("nightly", "--events", tmp_path / "inbox", "--db", tmp_path / "w.duckdb", "--reports", reports)
+    result = run_idr(*args, "--logs", tmp_path / "logs", expect=2)
+    assert_one_line_error(result.stderr, "cannot write in", "run reports")
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_night_without_its_folder_writes_a_failed_report(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    args = ("nightly", "--events", tmp_path / "missing", "--db", tmp_path / "w.duckdb", "--reports", reports)
+    result = run_idr(*args, "--logs", tmp_path / "logs", expect=2)
+    assert_one_line_error(result.stderr, "no such directory")
+    latest = json.loads((reports / "latest.json").read_text())
+    assert latest["status"] == "failed" and "no such directory" in latest["error"]
+
+
+def test_schedule_of_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_idr(
+        "schedule", "--at", "02:30", "--events", tmp_path / "nope", "--db", tmp_path / "w.duckdb", expect=2
+    )
+    assert_one_line_error(result.stderr, "no such directory")
+
+
+def test_a_report_read_by_a_closed_pipe_ends_quietly(demo_db: Path) -> None:
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(IDR))} report --db {shlex.quote(str(demo_db))} | head -1"
+    result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False)
+    assert result.stdout.strip() and result.stderr == ""
+
+
+def test_a_reader_arriving_before_the_build_is_reported_as_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reader opens the file after the driver's first check (here: the first check is skipped)."""
+    import idr  # noqa: I001 (the driver script, importable from tests/python's path)
+    from idrlib import targets
+
+    db_path = tmp_path / "w.duckdb"
+    events = tmp_path / "e.ndjson"
+    events.write_bytes(FIXTURES_DIR.joinpath("messy_events.ndjson").read_bytes())
+    run_idr("load", "--events", events, "--db", db_path)
+    real_check = targets.DuckDBTarget.check_writable
+    checks: list[object] = []
+
+    def check_after_the_first(self: targets.DuckDBTarget) -> None:
+        checks.append(self)
+        if len(checks) > 1:
+            real_check(self)
+
+    monkeypatch.setattr(targets.DuckDBTarget, "check_writable", check_after_the_first)
+    hold = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+        "print('open', flush=True); time.sleep(120)"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", hold, str(db_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+        code = idr.main(["run", "--db", str(db_path), "--quiet"])
+    finally:
+        reader.kill()
+        reader.wait()
+    assert code == 3
+    assert_one_line_error(capsys.readouterr().err, "in use by another process")
+
+
+def test_a_load_whose_commit_fails_tells_the_real_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from idrlib import loading, warehouse
+
+    connection = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.ensure_landing_tables(connection, "landing")
+    events = tmp_path / "e.ndjson"
+    events.write_bytes(FIXTURES_DIR.joinpath("messy_events.ndjson").read_bytes())
+
+    class FullDisk:
+        """A connection whose commit fails as DuckDB's does when the disk is full (and ends the transaction)."""
+
+        def __init__(self, inner: duckdb.DuckDBPyConnection) -> None:
+            self.inner = inner
+
+        def execute(self, sql: str, *args: object) -> object:
+            if sql == "commit":
+                self.inner.execute("rollback")
+                raise duckdb.IOException('IO Error: Could not write file "w.duckdb.wal": No space left on device')
+            return self.inner.execute(sql, *args)
+
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        loading.load_files(FullDisk(connection), "landing", "load-1", [events], tmp_path)  # type: ignore[arg-type]
+    assert connection.execute("select count(*) from landing.raw_events").fetchone() == (0,)
+    connection.close()

@@ -138,6 +138,7 @@ def test_a_run_killed_mid_build_leaves_readable_tables_and_the_next_run_complete
 
 
 def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
     printed = run_idr("schedule", "--at", "02:30", "--events", tmp_path / "inbox", "--db", tmp_path / "w.duckdb")
     line = printed.stdout.strip()
     assert line.startswith("30 2 * * * cd ")
@@ -175,6 +176,7 @@ def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
 
 def test_a_scheduled_spark_night_names_the_spark_warehouse(tmp_path: Path) -> None:
     spark_dir = tmp_path / "spark"
+    (tmp_path / "inbox").mkdir()
     args = ("schedule", "--at", "03:15", "--events", tmp_path / "inbox", "--target", "spark", "--spark-dir", spark_dir)
     line = run_idr(*args).stdout.strip()
     assert line.startswith("15 3 * * * cd ")
