@@ -211,6 +211,7 @@ class RunResult:
     load: LoadCounts | None = None
     outcome: DbtOutcome | None = None
     summary: WarehouseSummary | None = None
+    reader_copy: Path | None = None  # the marts published for readers
     timings: Timings = field(default_factory=Timings)
 
 
@@ -275,6 +276,9 @@ def build_warehouse(
             )
             result.timings.dbt_seconds = result.outcome.seconds
             if result.outcome.success:
+                published = time.monotonic()
+                result.reader_copy = target.publish()
+                result.timings.publish_seconds = time.monotonic() - published
                 result.summary = target.summarize(result.run_id if result.load else None)
         finally:
             target.close()
@@ -378,6 +382,8 @@ def _finish(target: Target, result: RunResult) -> int:
         return EXIT_BUILD_FAILED
     assert result.summary is not None
     print(format_summary(target.location, result.summary, result.timings, result.load))
+    if result.reader_copy is not None:
+        print(f"  readers    {result.reader_copy} (the marts, for BI tools and notebooks)")
     return 0
 
 

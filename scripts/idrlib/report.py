@@ -12,6 +12,7 @@ from idrlib.warehouse import LoadCounts
 class Timings:
     load_seconds: float = 0.0
     dbt_seconds: float = 0.0
+    publish_seconds: float = 0.0
     total_seconds: float = 0.0
 
 
@@ -31,7 +32,7 @@ def format_summary(db_path: str, summary: WarehouseSummary, timings: Timings, lo
     lines.append(f"  identifiers{summary.identifiers:>10,}")
     lines.append(
         f"  time       load {timings.load_seconds:.1f}s, dbt {timings.dbt_seconds:.1f}s, "
-        f"total {timings.total_seconds:.1f}s"
+        f"publish {timings.publish_seconds:.1f}s, total {timings.total_seconds:.1f}s"
     )
     if summary.rejected_events:
         lines.append("  rejected rows and their reasons: select * from rejected_events")

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from idrlib import loading, spark_session, spark_warehouse, warehouse
+from idrlib import loading, publishing, spark_session, spark_warehouse, warehouse
+from idrlib.dbt_invoke import PROJECT_DIR
 from idrlib.summary import WarehouseMissingError, WarehouseSummary
 from idrlib.warehouse import FileLoaded, LoadCounts
 
@@ -37,6 +38,9 @@ class Target(Protocol):
     def read_inputs(self, landing_schema: str) -> tuple[str | None, bool]: ...
 
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None: ...
+
+    # after a successful build: publish the marts for readers; where, or None where readers need no copy
+    def publish(self) -> Path | None: ...
 
     def close(self) -> None: ...
 
@@ -96,6 +100,10 @@ class DuckDBTarget:
             warehouse.remember_inputs(connection, landing_schema, segment_tables)
         finally:
             connection.close()
+
+    def publish(self) -> Path | None:
+        manifest = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json"
+        return publishing.publish(self.db_path, publishing.mart_names(manifest))
 
     def close(self) -> None:
         """Nothing stays open: every step opens and closes the file."""
@@ -159,6 +167,10 @@ class SparkTarget:
 
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
         spark_warehouse.remember_inputs(self.session(), landing_schema, segment_tables)
+
+    def publish(self) -> Path | None:
+        """Spark's tables are read through its metastore by any number of readers while a build runs."""
+        return None
 
     def close(self) -> None:
         if self._session is not None:
