@@ -323,15 +323,19 @@ def array_elements(data: bytes) -> list[tuple[int, int]] | None:
 
 
 def _add_element(data: bytes, start: int, end: int, elements: list[tuple[int, int]], is_last: bool) -> None:
-    """The element between `start` and `end` without its white space (an empty last one is no element:
-    `[]`)."""
+    """The element between `start` and `end` without its white space; an empty one stays where it
+    starts, just after its comma or bracket (and an empty last one is no element when it is the only
+    one: `[ ]`)."""
     whitespace = JSON_WHITESPACE.encode()
-    while start < end and data[start] in whitespace:
-        start += 1
-    while end > start and data[end - 1] in whitespace:
-        end -= 1
-    if start < end or not is_last or elements:
-        elements.append((start, end))
+    first, last = start, end
+    while first < last and data[first] in whitespace:
+        first += 1
+    while last > first and data[last - 1] in whitespace:
+        last -= 1
+    if first < last:
+        elements.append((first, last))
+    elif not is_last or elements:
+        elements.append((start, start))
 
 
 def _array_rows(name: str, data: bytes, elements: list[tuple[int, int]]) -> Iterator[RawRow]:

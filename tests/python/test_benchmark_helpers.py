@@ -50,6 +50,7 @@ def results() -> dict:
         "load_peak_mb": 500.0,
         "full_build_seconds": 20.0,
         "full_build_peak_mb": 1_700.0,
+        "full_build_publish_seconds": 1.25,
         "warehouse_mb_after_full_build": {"db": 700.0, "wal": 0.0},
         "events_per_second": 33_000,
         "night_files": 1,
@@ -57,6 +58,7 @@ def results() -> dict:
         "night_share": 0.0095,
         "night_seconds": 8.0,
         "night_peak_mb": 600.0,
+        "night_publish_seconds": 1.5,
         "night_over_full_build": 0.4,
         "warehouse_mb_after_night": {"db": 720.0, "wal": 12.5},
         "node_seconds": {"int_events_validated": 9.0, "profiles": 0.5},
@@ -69,6 +71,11 @@ def test_the_table_leaves_out_what_was_skipped_and_lists_both_runs_nodes() -> No
     assert "| night: new events | 9,500 (0.95%) in 1 files |" in table
     assert "| warehouse after the night | 720.0 MB + 12.5 MB of WAL |" in table
     assert "| warehouse after the full build | 700.0 MB |" in table
+    publishing = [line for line in table.splitlines() if line.startswith("| of which publishing")]
+    assert publishing == [
+        "| of which publishing the readers' copy | 1.25 s |",
+        "| of which publishing the readers' copy | 1.5 s |",
+    ]
     assert "scipy" not in table and "accuracy" not in table
     assert "Slowest nodes of the full build" in table and "| int_events_validated | 9.0 |" in table
     assert "Slowest nodes of the night" in table and "| profile_events | 1.5 |" in table
