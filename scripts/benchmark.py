@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_events import day_of
 
 from idrlib.accuracy import measure
+from idrlib.publishing import GENERATIONS, generation_path, reader_path
 from idrlib.run_results import node_seconds
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -258,8 +259,9 @@ def main() -> None:
         results["generate_seconds"] = generated["seconds"]
     history, night = split_night(events_dir, args.night_share)
     shutil.rmtree(inbox, ignore_errors=True)
-    for path in (db_path, db_path.with_name(db_path.name + ".wal")):
-        path.unlink(missing_ok=True)
+    readers = [reader_path(db_path), *(generation_path(db_path, g) for g in GENERATIONS)]
+    for path in (db_path, db_path.with_name(db_path.name + ".wal"), *readers):
+        path.unlink(missing_ok=True)  # a new warehouse, and no readers' copy of an earlier one
     link_into(inbox, history)
 
     load = run_measured([sys.executable, str(IDR), "load", "--events", str(inbox), "--db", str(db_path)])

@@ -42,6 +42,7 @@ from idrlib.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
 from idrlib.duckdb_settings import SettingsError
 from idrlib.event_files import EventFileError, discover
 from idrlib.progress import BuildProgress, LoadProgress, is_terminal
+from idrlib.publishing import Publication
 from idrlib.report import Timings, format_summary
 from idrlib.run_lock import AlreadyRunningError, FolderNotWritableError, run_lock, writable_folder
 from idrlib.run_report import build_report, write_report
@@ -211,7 +212,7 @@ class RunResult:
     load: LoadCounts | None = None
     outcome: DbtOutcome | None = None
     summary: WarehouseSummary | None = None
-    reader_copy: Path | None = None  # the marts published for readers
+    publication: Publication | None = None  # the marts published for readers
     timings: Timings = field(default_factory=Timings)
 
 
@@ -277,7 +278,7 @@ def build_warehouse(
             result.timings.dbt_seconds = result.outcome.seconds
             if result.outcome.success:
                 published = time.monotonic()
-                result.reader_copy = target.publish()
+                result.publication = target.publish()
                 result.timings.publish_seconds = time.monotonic() - published
                 result.summary = target.summarize(result.run_id if result.load else None)
         finally:
@@ -358,6 +359,7 @@ def _write_nightly_report(
         outcome=result.outcome,
         summary=result.summary,
         timings=result.timings,
+        publication=result.publication,
     )
     return write_report(report, args.reports.resolve())
 
@@ -382,8 +384,8 @@ def _finish(target: Target, result: RunResult) -> int:
         return EXIT_BUILD_FAILED
     assert result.summary is not None
     print(format_summary(target.location, result.summary, result.timings, result.load))
-    if result.reader_copy is not None:
-        print(f"  readers    {result.reader_copy} (the marts, for BI tools and notebooks)")
+    if result.publication is not None:
+        print(f"  readers    {result.publication.path} (the marts, for BI tools and notebooks)")
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from idrlib.dbt_invoke import DbtOutcome
+from idrlib.publishing import Publication
 from idrlib.report import Timings
 from idrlib.summary import WarehouseSummary
 from idrlib.warehouse import LoadCounts
@@ -26,6 +27,7 @@ def build_report(
     outcome: DbtOutcome | None,
     summary: WarehouseSummary | None,
     timings: Timings,
+    publication: Publication | None = None,
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -45,6 +47,15 @@ def build_report(
             "slowest_nodes": outcome.slowest_nodes,
         }
         if outcome
+        else None,
+        # the readers' copy: its link, the generation written, the marts updated with their changes or copied
+        "published": {
+            "path": str(publication.path),
+            "generation": str(publication.generation),
+            "updated": publication.updated,
+            "copied": publication.copied,
+        }
+        if publication
         else None,
     }
 

@@ -39,8 +39,9 @@ class Target(Protocol):
 
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None: ...
 
-    # after a successful build: publish the marts for readers; where, or None where readers need no copy
-    def publish(self) -> Path | None: ...
+    # after a successful build: publish the marts for readers; what was published, or None where readers
+    # need no copy
+    def publish(self) -> publishing.Publication | None: ...
 
     def close(self) -> None: ...
 
@@ -101,9 +102,9 @@ class DuckDBTarget:
         finally:
             connection.close()
 
-    def publish(self) -> Path | None:
+    def publish(self) -> publishing.Publication | None:
         manifest = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json"
-        return publishing.publish(self.db_path, publishing.mart_names(manifest))
+        return publishing.publish(self.db_path, publishing.marts(manifest))
 
     def close(self) -> None:
         """Nothing stays open: every step opens and closes the file."""
@@ -168,7 +169,7 @@ class SparkTarget:
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
         spark_warehouse.remember_inputs(self.session(), landing_schema, segment_tables)
 
-    def publish(self) -> Path | None:
+    def publish(self) -> publishing.Publication | None:
         """Spark's tables are read through its metastore by any number of readers while a build runs."""
         return None
 

@@ -44,6 +44,30 @@ def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> li
         connection.close()
 
 
+def readers_differences(db_path: Path) -> dict[str, int]:
+    """Per table of the readers' copy of `db_path`, the rows in one of it and the warehouse's table of
+    that name but not in the other (every column compared, duplicates counted)."""
+    connection = duckdb.connect(str(db_path.with_name(db_path.stem + ".readers.duckdb")), read_only=True)
+    try:
+        connection.execute("attach ? as warehouse (read_only)", [str(db_path)])
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables where table_catalog = current_database()"
+            ).fetchall()
+        ]
+        found = {}
+        for table in tables:
+            (count,) = connection.execute(
+                f'select (select count(*) from (from warehouse.main."{table}" except all from main."{table}"))'
+                f' + (select count(*) from (from main."{table}" except all from warehouse.main."{table}"))'
+            ).fetchone() or (None,)
+            found[table] = count
+        return found
+    finally:
+        connection.close()
+
+
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled demo, built once for the session exactly as the README's first command builds it."""
