@@ -3,7 +3,7 @@
 #   make test   set everything up, run lint, dbt build (data + unit tests), pytest, and the same project
 #               on Spark against DuckDB (test-spark)
 # and, for the edit loop: make test-fast (under a minute; see its rule)
-# and, for measuring: make benchmark EVENTS=1000000 [FORMAT=parquet] (see README, "Performance")
+# and, for measuring: make benchmark EVENTS=1000000 [FORMAT=parquet] (see docs/performance.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin

@@ -45,7 +45,7 @@
 
 {#- Stitching of this project's identity graph: the identity_stitch macro over `nodes`
     (int_identifiers_keyed rows) and `edges` (int_identity_edges_aggregated rows), links ordered as the
-    README's rule says (see "Merge protection") and cut after every priority but the last. The links
+    rule of docs/resolution.md says (see "Merge protection") and cut after every priority but the last. The links
     are a subquery (computed where they are read: stored, they would carry every identifier's type
     and value); on engines that stitch in a loop of statements (Spark), both arguments are relations. -#}
 {% macro idr_stitch_identity_graph(nodes, edges) -%}

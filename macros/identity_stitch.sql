@@ -11,7 +11,7 @@
 
     Returns one row per node: identifier_key, component_key (the smallest key of its profile) and
     connected_key (the smallest key of its connected component, merge protection aside).
-    The result is the one the README's rule defines: links are taken in link_order and each
+    The result is the one the rule of docs/resolution.md defines: links are taken in link_order and each
     merges the two groups it joins unless the merged group would hold more than identifier_limit
     identifiers of one type in one limit window. -#}
 {% macro identity_stitch(nodes, edges, link_order, tier_cuts=[]) -%}

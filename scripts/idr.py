@@ -376,7 +376,7 @@ def _finish(target: Target, result: RunResult) -> int:
         if duckdb_settings.is_lock_conflict(reason):
             print(
                 f"idr: {target.location} was opened by another process during the build (readers belong on "
-                f"the published copy, see README); the build stopped: {reason}",
+                f"the published copy, see docs/inputs.md); the build stopped: {reason}",
                 file=sys.stderr,
             )
             return EXIT_BUSY

@@ -1,5 +1,5 @@
 {#- The profile of every accepted event that has a usable identifier, the identifier that decided it and
-    why (README, "Which profile an event goes to"):
+    why (docs/resolution.md, "Which profile an event goes to"):
     - identifier: the event's most trusted identifier (lowest priority number, then type and value) is
       not shared (int_identifiers_shared);
     - unshared_identifier: it is shared, and the event goes to its most trusted unshared identifier;

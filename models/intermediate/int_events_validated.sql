@@ -93,7 +93,7 @@ stamped as (
 
 timed as (
     -- when it happened: its timestamp, else the client's clock corrected by the time the message took
-    -- to arrive, else its originalTimestamp, else its receivedAt (README, "Event times")
+    -- to arrive, else its originalTimestamp, else its receivedAt (docs/inputs.md, "Event times")
     select
         *,
         coalesce(

@@ -1,6 +1,6 @@
 {#- Identifier values that would join unusually many people: each value that, over its whole life,
-    was seen with more values of another type than that type's limit allows in one profile (README,
-    "Placeholder values"). Such a value is a placeholder no list blocks yet (an SDK's fixed id, a test
+    was seen with more values of another type than that type's limit allows in one profile (docs/inputs.md,
+    "Identifier values"). Such a value is a placeholder no list blocks yet (an SDK's fixed id, a test
     account) or a really shared identifier (a kiosk); merge protection refuses the links that break a
     limit either way, but a placeholder belongs in var idr_blocked_values. One row per value and type
     seen with it. A view: it costs the build nothing and is read rarely. -#}

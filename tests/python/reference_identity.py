@@ -1,6 +1,6 @@
 """An independent, deliberately simple model of the identity rules, to check the SQL against.
 
-It reads Segment-spec events (Python dicts) and follows the README's rules directly: accept or reject
+It reads Segment-spec events (Python dicts) and follows the rules of docs/resolution.md directly: accept or reject
 each event, read its identifiers, drop placeholders, then walk the links between identifiers seen in one
 event strongest first (union-find), refusing a link whose merge would break a limit; name each group
 after its oldest identifier. An identifier is shared when it and the identifiers seen with it hold more

@@ -1,5 +1,5 @@
-"""Merge protection on the shared-device story of the README: three people, one family iPad, one
-reused email. Checked against the rule as the README states it, not against the implementation."""
+"""Merge protection on the shared-device story of docs/resolution.md: three people, one family iPad, one
+reused email. Checked against the rule as docs/resolution.md states it, not against the implementation."""
 
 from __future__ import annotations
 
