@@ -40,6 +40,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
+	$(BIN)/mypy
 	mkdir -p build/ci
 	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
 
@@ -63,6 +64,7 @@ test: lint dbt-build pytest test-spark
 test-fast: setup
 	$(BIN)/ruff check scripts tests
 	$(BIN)/ruff format --check scripts tests
+	$(BIN)/mypy
 	mkdir -p build/fast
 	rm -f build/fast/fast.duckdb build/fast/fast.duckdb.wal
 	IDR_DB_PATH=build/fast/fast.duckdb $(BIN)/dbt --quiet build --empty --exclude test_type:data test_type:unit \

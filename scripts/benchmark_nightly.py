@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -101,7 +102,7 @@ def main() -> None:
     full_seconds = timed(["nightly", "--events", str(inbox), "--full-refresh", *common])
     full_nodes = node_seconds(RUN_RESULTS)
 
-    results = {
+    results: dict[str, Any] = {
         "events_total": count_lines(files),
         "events_new": count_lines(night),
         "first_build_of_history_seconds": round(history_seconds, 1),

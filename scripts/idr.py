@@ -338,8 +338,8 @@ def nightly(args: argparse.Namespace) -> int:
         _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
         raise
     succeeded = result.outcome is not None and result.outcome.success
-    error = None if succeeded else f"dbt build failed: {_failure(result)}"
-    report_path = _write_nightly_report(args, target, started_at, result, error)
+    failure = None if succeeded else f"dbt build failed: {_failure(result)}"
+    report_path = _write_nightly_report(args, target, started_at, result, failure)
     code = _finish(target, result)
     print(f"  report     {report_path}")
     return code

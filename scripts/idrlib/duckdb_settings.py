@@ -15,6 +15,8 @@ THREADS_VAR = "IDR_THREADS"
 TEMP_DIR_VAR = "IDR_TEMP_DIR"
 DEFAULT_MEMORY_LIMIT = "4GB"
 DEFAULT_THREADS = "2"
+# the `config` of duckdb.connect
+DuckDBConfig = dict[str, str | bool | int | float | list[str]]
 TEMP_DIR_SUFFIX = ".tmp"  # the default spill folder is `<warehouse file>.tmp`
 
 # DuckDB's name of each setting -> the variable that sets it, and the driver's option that sets that
@@ -54,6 +56,11 @@ def duckdb_config(db_path: Path, environ: Mapping[str, str] | None = None) -> di
     and IDR_TEMP_DIR from `environ` (default: this process's environment), else DEFAULT_MEMORY_LIMIT,
     DEFAULT_THREADS and `<db_path>.tmp`. A variable set to an empty value counts as set, as in dbt."""
     return _read(_defaults(db_path), os.environ if environ is None else environ)
+
+
+def connect_config(db_path: Path) -> DuckDBConfig:
+    """duckdb_config(db_path), typed as duckdb.connect takes it."""
+    return {**duckdb_config(db_path)}
 
 
 def resolve(

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TextIO
+from typing import Self, TextIO, cast
 
 ERASE_LINE = "\r\x1b[K"
 DEFAULT_COLUMNS = 80
@@ -74,7 +74,8 @@ class ProgressLine:
     def above(self, stream: TextIO) -> TextIO:
         """`stream` (another stream on the same terminal, such as stdout), made to write its lines
         above the status line instead of through it."""
-        return _WritingAbove(stream, self) if self.active else stream
+        # a duck-typed text stream: write and flush, which is what print and redirect_stdout use
+        return cast(TextIO, _WritingAbove(stream, self)) if self.active else stream
 
     def __enter__(self) -> Self:
         self._started = self._clock()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from idrlib.duckdb_settings import duckdb_config, is_lock_conflict
+from idrlib.duckdb_settings import connect_config, is_lock_conflict
 
 READER_SUFFIX = ".readers.duckdb"
 GENERATIONS = (0, 1)
@@ -123,7 +123,7 @@ def _open_generation(target: Path, db_path: Path) -> tuple[duckdb.DuckDBPyConnec
     """The generation opened for writing, and whether it is new. When a reader still holds it (from before
     the last night) or it is not a DuckDB file, it is removed and started again: a reader keeps the file
     it opened, and every table is then copied whole."""
-    config = duckdb_config(db_path)
+    config = connect_config(db_path)
     if target.exists():
         try:
             return duckdb.connect(str(target), config=config), False

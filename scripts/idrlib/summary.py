@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-Query = Callable[[str, list[object]], list[tuple[object, ...]]]
+Query = Callable[[str, list[object]], list[tuple[Any, ...]]]  # rows as the engine's driver gives them
 MARTS = {"profiles", "profile_events", "profile_identifiers", "rejected_events"}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from idrlib import inputs
-from idrlib.duckdb_settings import duckdb_config
+from idrlib.duckdb_settings import connect_config
 from idrlib.summary import WarehouseMissingError, WarehouseSummary, count_marts
 
 # Told after each file: its path and the rows it added (None: skipped, its content was loaded before).
@@ -28,7 +28,7 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise WarehouseMissingError(f"{db_path} does not exist yet: run `scripts/idr.py run --db {db_path}` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(db_path), read_only=read_only, config=duckdb_config(db_path))
+        return duckdb.connect(str(db_path), read_only=read_only, config=connect_config(db_path))
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusyError(
