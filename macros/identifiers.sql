@@ -1,26 +1,3 @@
-{#- A SQL string literal for a configuration value (single quotes doubled). -#}
-{% macro idr_sql_string(value) -%}
-    '{{ value | string | replace("'", "''") }}'
-{%- endmacro %}
-
-{#- True when `expr` equals one of the configuration `values` (false or null when it is null),
-    written so that the expression is computed once and, on DuckDB, not as `in (...)`: DuckDB plans a
-    list of five values or more as a join, and a join stops it from numbering the rows of a scan as
-    it reads them (the event_key of int_events_validated). -#}
-{% macro idr_is_one_of(expr, values) -%}
-    {%- set quoted = [] -%}
-    {%- for value in values -%}{%- do quoted.append(idr_sql_string(value)) -%}{%- endfor -%}
-    {{ return(adapter.dispatch('idr_is_one_of', 'identity_resolution')(expr, quoted)) }}
-{%- endmacro %}
-
-{% macro default__idr_is_one_of(expr, quoted) -%}
-    {{ '(' ~ expr ~ ' in (' ~ quoted | join(', ') ~ '))' if quoted else 'false' }}
-{%- endmacro %}
-
-{% macro duckdb__idr_is_one_of(expr, quoted) -%}
-    {{ '(array_position([' ~ quoted | join(', ') ~ '], ' ~ expr ~ ') is not null)' if quoted else 'false' }}
-{%- endmacro %}
-
 {#- A merge-protection setting (priority or limit) of an identifier type, as a CASE expression over
     the var idr_identifier_types; types that are not configured get idr_default_identifier_<setting>. -#}
 {% macro idr_identifier_setting(type_expr, setting) -%}
@@ -41,42 +18,6 @@
         {%- do priorities.append(settings.get('priority', var('idr_default_identifier_priority')) | int) -%}
     {%- endfor -%}
     {{ return(priorities | unique | sort) }}
-{%- endmacro %}
-
-{#- Stitching of this project's identity graph: the identity_stitch macro over `nodes`
-    (int_identifiers_keyed rows) and `edges` (int_identity_edges_aggregated rows), links ordered as the
-    rule of docs/resolution.md says (see "Merge protection") and cut after every priority but the last. The links
-    are a subquery (computed where they are read: stored, they would carry every identifier's type
-    and value); on engines that stitch in a loop of statements (Spark), both arguments are relations. -#}
-{% macro idr_stitch_identity_graph(nodes, edges) -%}
-    {%- set links -%}
-    (
-        select
-            edges.identifier_a_key,
-            edges.identifier_b_key,
-            edges.weaker_priority as link_tier,
-            edges.stronger_priority,
-            edges.first_seen_at,
-            trusted_nodes.identifier_type as trusted_type,
-            trusted_nodes.identifier_value as trusted_value,
-            other_nodes.identifier_type as other_type,
-            other_nodes.identifier_value as other_value
-        from {{ edges }} as edges
-        inner join {{ nodes }} as trusted_nodes on edges.trusted_identifier_key = trusted_nodes.identifier_key
-        inner join {{ nodes }} as other_nodes on edges.other_identifier_key = other_nodes.identifier_key
-    )
-    {%- endset %}
-    select * from (
-        {{ identity_stitch(
-            nodes,
-            links,
-            link_order=[
-                'link_tier', 'stronger_priority', 'first_seen_at',
-                'trusted_type', 'trusted_value', 'other_type', 'other_value',
-            ],
-            tier_cuts=idr_identifier_priorities()[:-1],
-        ) }}
-    ) as stitched
 {%- endmacro %}
 
 {% macro idr_identifier_priority(type_expr) -%}
@@ -224,81 +165,4 @@
         or {{ idr_is_one_of('lower(' ~ value_expr ~ ')', blocked) }}
         {%- endif %}
     )
-{%- endmacro %}
-
-{#- The batch marker every incremental model writes on the rows a run adds or rewrites: the run's
-    start time. -#}
-{% macro idr_batch_marker() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
-{%- endmacro %}
-
-{#- The timestamp a one-value query returns: at run time read first and written as a literal (so that
-    the engine can skip the blocks of older rows through zone maps / min-max statistics), at parse time
-    the query itself. -#}
-{% macro idr_queried_timestamp(query) -%}
-    {%- if execute -%}
-        {%- set value = run_query(query).columns[0].values()[0] -%}
-        cast('{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not string else value }}' as {{ dbt.type_timestamp() }})
-    {%- else -%}
-        ({{ query }})
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The largest value of an integer `column` of `relation` (0 when it has no rows or does not exist
-    yet, as when the project is only compiled), read at run time and written as a literal: a scalar
-    subquery would be a join, which stops DuckDB from numbering the rows of a scan as it reads them. -#}
-{% macro idr_largest_value(relation, column) -%}
-    {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none -%}
-        {%- set value = run_query('select coalesce(max(' ~ column ~ '), 0) from ' ~ relation).columns[0].values()[0] -%}
-        {{ value | int }}
-    {%- else -%}
-        0
-    {%- endif -%}
-{%- endmacro %}
-
-{#- A predicate for incremental models: the upstream rows (column batch_started_at, or the run-time
-    column named by `column`) written after the calling model last ran — by this run, or by a run that
-    was killed before it reached this model — and every row on a full build. -#}
-{% macro idr_unprocessed(relation_alias=none, column='batch_started_at') -%}
-    {%- if is_incremental() -%}
-        {{ relation_alias ~ '.' if relation_alias else '' }}{{ column }} > {{ idr_watermark() }}
-    {%- else -%}
-        true
-    {%- endif -%}
-{%- endmacro %}
-
-{#- The latest batch_started_at of the calling incremental model, as a literal at run time. -#}
-{% macro idr_watermark() -%}
-    {%- set query -%}
-        select coalesce(max(processed.batch_started_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this }} as processed
-    {%- endset -%}
-    {{- idr_queried_timestamp(query) -}}
-{%- endmacro %}
-
-{#- For incremental aggregates of sightings: first_seen_at, last_seen_at and event_count of a batch's
-    rows combined with the earlier row (left-joined as `previous_alias`, possibly missing). -#}
-{% macro idr_merged_sightings(batch_alias, previous_alias) -%}
-    least({{ batch_alias }}.first_seen_at, coalesce({{ previous_alias }}.first_seen_at, {{ batch_alias }}.first_seen_at))
-            as first_seen_at,
-        greatest({{ batch_alias }}.last_seen_at, coalesce({{ previous_alias }}.last_seen_at, {{ batch_alias }}.last_seen_at))
-            as last_seen_at,
-        {{ batch_alias }}.event_count + coalesce({{ previous_alias }}.event_count, 0) as event_count
-{%- endmacro %}
-
-{#- A post-hook for incremental models replaced by groups (delete+insert on a group key): delete the
-    rows of the model that no longer match a row of `reference` on the (model column, reference column)
-    pairs, such as the rows of a group whose new version has no rows at all. -#}
-{% macro idr_delete_orphaned_rows(reference, column_pairs) -%}
-    {%- if idr_incremental() == 'incremental' %}
-    delete from {{ this }} as orphaned
-    where not exists (
-        select 1
-        from {{ reference }} as kept
-        where
-            {%- for own_column, reference_column in column_pairs %}
-            {{ 'and ' if not loop.first }}kept.{{ reference_column }} = orphaned.{{ own_column }}
-            {%- endfor %}
-    )
-    {%- endif %}
 {%- endmacro %}

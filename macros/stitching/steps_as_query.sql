@@ -1,0 +1,12 @@
+{#- A query from steps (a list of {name, sql, materialized}; the last step, without a name, is the
+    final select): the steps before it as CTEs, stored (`materialized`) where the step says so. -#}
+{% macro idr_steps_as_query(steps) -%}
+    with
+    {%- for step in steps[:-1] %}
+    {{ step.name }} as {{ idr_materialized() if step.materialized }} (
+        {{ step.sql | indent(8) }}
+    ){{ ',' if not loop.last }}
+    {%- endfor %}
+
+    {{ steps[-1].sql }}
+{%- endmacro %}
