@@ -7,4 +7,4 @@ select
     count(*) as identifier_count
 from {{ ref('int_identifiers_stitched') }}
 group by profile_id, identifier_type, limit_window_start_at, identifier_limit
-having count(*) > identifier_limit
+having {{ idr_breaks_limit('count(*)', 'identifier_limit') }}

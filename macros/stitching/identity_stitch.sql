@@ -109,7 +109,7 @@
             protected_nodes.identifier_type,
             protected_nodes.limit_window_start_at,
             protected_nodes.identifier_limit
-        having count(*) > protected_nodes.identifier_limit
+        having {{ idr_breaks_limit('count(*)', 'protected_nodes.identifier_limit') }}
     ),
     {%- endfor %}
 

@@ -13,7 +13,7 @@
             limited_nodes.identifier_type,
             limited_nodes.limit_window_start_at,
             limited_nodes.identifier_limit
-        having count(*) > max(limited_nodes.identifier_limit)
+        having {{ idr_breaks_limit('count(*)', 'limited_nodes.identifier_limit') }}
     )
 {%- endmacro %}
 

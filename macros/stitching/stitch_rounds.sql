@@ -55,7 +55,7 @@
     {%- endset %}
     {%- do steps.append({'name': 'link_counts', 'sql': sql, 'materialized': false}) -%}
     {%- set sql %}
-    select distinct link_rank from link_counts where identifier_count > identifier_limit
+    select distinct link_rank from link_counts where {{ idr_breaks_limit('identifier_count', 'identifier_limit') }}
     {%- endset %}
     {%- do steps.append({'name': 'refused_links', 'sql': sql, 'materialized': false}) -%}
     {%- set sql %}
@@ -136,7 +136,7 @@
             running.hub_label = hub_counts.label
             and running.identifier_type = hub_counts.identifier_type
             and running.limit_window_start_at is not distinct from hub_counts.limit_window_start_at
-    where running.satellites_count + coalesce(hub_counts.identifier_count, 0) > running.identifier_limit
+    where {{ idr_breaks_limit('running.satellites_count + coalesce(hub_counts.identifier_count, 0)', 'running.identifier_limit') }}
     group by running.hub_label
     {%- endset %}
     {%- do steps.append({'name': 'star_breaks', 'sql': sql, 'materialized': true}) -%}

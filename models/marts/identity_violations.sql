@@ -59,7 +59,7 @@ broken_limits as (
             order by identifier_priority, identifier_type, limit_window_start_at
         ) as limit_rank
     from combined_counts
-    where combined_count > identifier_limit
+    where {{ idr_breaks_limit('combined_count', 'identifier_limit') }}
 ),
 
 final as (

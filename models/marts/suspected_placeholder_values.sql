@@ -52,7 +52,7 @@ final as (
     from linked_counts
     inner join identifiers_keyed as suspect
         on linked_counts.identifier_key = suspect.identifier_key
-    where linked_counts.linked_value_count > linked_counts.linked_identifier_limit
+    where {{ idr_breaks_limit('linked_counts.linked_value_count', 'linked_counts.linked_identifier_limit') }}
 )
 
 select * from final

@@ -91,6 +91,12 @@ def setting(identifier_type: str, name: str) -> object:
     return settings.get(name, CONFIG[f"idr_default_identifier_{name}"])
 
 
+def breaks_limit(identifier_type: str, count: int) -> bool:
+    """The limit rule: more identifiers of the type in one window than its limit allows (the SQL writes it
+    once too, as the macro idr_breaks_limit of macros/limits.sql)."""
+    return count > int(str(setting(identifier_type, "limit")))
+
+
 def bucket(identifier_type: str, first_seen: datetime) -> str:
     """The calendar window (UTC) an identifier's limit counts it in."""
     window = setting(identifier_type, "window")
@@ -156,7 +162,7 @@ def resolve(events: list[dict]) -> Resolution:
         if root_a == root_b:
             continue
         merged = counts[root_a] + counts[root_b]
-        broken = {t for (t, _), n in merged.items() if n > setting(t, "limit")}
+        broken = {t for (t, _), n in merged.items() if breaks_limit(t, n)}
         if broken:
             result.refused_links[link] = broken
         else:
@@ -187,7 +193,7 @@ def resolve(events: list[dict]) -> Resolution:
             for other in neighbours[identifier] | {identifier}
             if priority(other[0]) <= own
         )
-        if any(n > setting(t, "limit") for (t, _), n in held.items()):
+        if any(breaks_limit(t, n) for (t, _), n in held.items()):
             result.shared_identifiers.add(identifier)
 
     def unshared_choice(message_id: str) -> Identifier | None:
