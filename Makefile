@@ -43,6 +43,15 @@ lint: setup
 	$(BIN)/mypy
 	mkdir -p build/ci
 	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
+	# the macros' SQL, which the lint above skips (templated), checked in the SQL dbt compiles from every
+	# model (.sqlfluff-compiled); the keyed recursive CTEs' `using key (...)`, which sqlfluff cannot parse
+	# yet, is cut from that copy so that the stitching is checked too
+	rm -rf build/ci/lint-target
+	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/dbt --quiet compile --select resource_type:model \
+		--indirect-selection empty --target-path build/ci/lint-target
+	find build/ci/lint-target/compiled -name '*.sql' -exec sed -i -E \
+		's/ using key \([^)]*\)//; /sqlfluff:ignore:parsing/d' {} +
+	$(BIN)/sqlfluff lint --config .sqlfluff-compiled --disregard-sqlfluffignores build/ci/lint-target/compiled
 
 dbt-build: setup
 	mkdir -p build/ci

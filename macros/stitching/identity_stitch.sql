@@ -100,8 +100,8 @@
         left join cut_{{ loop.index }}_moves as moves on {{ previous }}.group_key = moves.node_key
     ),
 
-    cut_{{ loop.index }}_broken as (
-        select distinct cut_groups.group_key
+    cut_{{ loop.index }}_broken_limits as (
+        select cut_groups.group_key
         from cut_{{ loop.index }}_groups as cut_groups
         inner join protected_nodes on cut_groups.identifier_key = protected_nodes.identifier_key
         group by
@@ -110,6 +110,12 @@
             protected_nodes.limit_window_start_at,
             protected_nodes.identifier_limit
         having {{ idr_breaks_limit('count(*)', 'protected_nodes.identifier_limit') }}
+    ),
+
+    cut_{{ loop.index }}_broken as (
+        select broken_limits.group_key
+        from cut_{{ loop.index }}_broken_limits as broken_limits
+        group by broken_limits.group_key
     ),
     {%- endfor %}
 
