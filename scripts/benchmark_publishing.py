@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from idrlib.publishing import GENERATIONS, generation_path, marts, publish, reader_path
+from idrlib.publishing import GENERATIONS, generation_path, marts, point_link, publish, reader_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -51,8 +51,7 @@ def main() -> None:
             published = publish(db_path, tables)
             seconds = time.monotonic() - started
             print(f"| {attempt} | {way} | {seconds:.2f} | {len(published.updated)} | {len(published.copied)} |")
-            link.unlink()
-            link.symlink_to(generation_path(db_path, current).name)
+            point_link(link, generation_path(db_path, current))
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def publish(db_path: Path, tables: Sequence[Mart]) -> Publication:
         # the first publishing (or the first after a lost generation): the other generation starts as a
         # copy of this one's bytes, so that the next night already finds a generation to update
         shutil.copyfile(target, other)
-    _point(link, target)
+    point_link(link, target)
     return publication
 
 
@@ -170,7 +170,8 @@ def _update(connection: duckdb.DuckDBPyConnection, mart: Mart) -> bool:
         return False  # an append-only mart that lost rows (a full refresh)
     connection.execute(f"insert into main.{name} by name select * from {written}", since)
     expected = _count(connection, f"warehouse.main.{name}")
-    for columns in (mart.unique_key, _columns(connection, mart.name)) if mart.unique_key else ():
+    every_column = [column for column, _ in _columns(connection, "warehouse", mart.name)]
+    for columns in (mart.unique_key, every_column) if mart.unique_key else ():
         if _count(connection, f"main.{name}") == expected:
             break
         connection.execute(
@@ -184,13 +185,14 @@ def _matching(left: str, right: str, columns: Sequence[str]) -> str:
     return " and ".join(f"{left}.{_quoted(c)} is not distinct from {right}.{_quoted(c)}" for c in columns)
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+def _columns(connection: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    """The columns of `database`.main.`table`, in order, with their types (none: no such table)."""
     rows = connection.execute(
-        "select column_name from duckdb_columns() where database_name = 'warehouse' and schema_name = 'main' "
-        "and table_name = ? order by column_index",
-        [table],
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = 'main' and table_name = ? order by column_index",
+        [database, table],
     ).fetchall()
-    return [column for (column,) in rows]
+    return [(str(column), str(data_type)) for column, data_type in rows]
 
 
 def _drop_others(connection: duckdb.DuckDBPyConnection, names: set[str]) -> None:
@@ -207,15 +209,10 @@ def _drop_others(connection: duckdb.DuckDBPyConnection, names: set[str]) -> None
 def _same_columns(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether the generation's copy of `table` exists with the warehouse's columns (names, types, order)
     and a `batch_started_at`."""
-    query = """
-        select list(column_name || ' ' || data_type order by column_index)
-        from duckdb_columns()
-        where database_name = ? and schema_name = 'main' and table_name = ?
-    """
     (own_database,) = connection.execute("select current_database()").fetchone() or ("",)
-    published = (connection.execute(query, [own_database, table]).fetchone() or (None,))[0]
-    current = (connection.execute(query, ["warehouse", table]).fetchone() or (None,))[0]
-    return bool(current) and published == current and any(c.startswith(f"{BATCH_COLUMN} ") for c in current)
+    current = _columns(connection, "warehouse", table)
+    published = _columns(connection, str(own_database), table)
+    return bool(current) and published == current and any(column == BATCH_COLUMN for column, _ in current)
 
 
 def _count(connection: duckdb.DuckDBPyConnection, relation: str, since: dict[str, object] | None = None) -> int:
@@ -225,7 +222,7 @@ def _count(connection: duckdb.DuckDBPyConnection, relation: str, since: dict[str
     return int(count)
 
 
-def _point(link: Path, target: Path) -> None:
+def point_link(link: Path, target: Path) -> None:
     """Turn the readers' link to `target` in one rename (a link beside it, renamed over the old one)."""
     pending = link.with_name(f".{link.name}.link")
     pending.unlink(missing_ok=True)

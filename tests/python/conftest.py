@@ -47,7 +47,9 @@ def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> li
 def readers_differences(db_path: Path) -> dict[str, int]:
     """Per table of the readers' copy of `db_path`, the rows in one of it and the warehouse's table of
     that name but not in the other (every column compared, duplicates counted)."""
-    connection = duckdb.connect(str(db_path.with_name(db_path.stem + ".readers.duckdb")), read_only=True)
+    from idrlib.publishing import reader_path  # (scripts/ joins the path above)
+
+    connection = duckdb.connect(str(reader_path(db_path)), read_only=True)
     try:
         connection.execute("attach ? as warehouse (read_only)", [str(db_path)])
         tables = [

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+from conftest import readers_differences
 
 from idrlib.publishing import Mart, generation_path, publish, reader_path
 
@@ -75,30 +76,13 @@ def later_night(db_path: Path, batch: int) -> None:
     )
 
 
-def differences(db_path: Path) -> dict[str, int]:
-    """Per mart, the rows in one of the warehouse and the readers' copy but not in the other."""
-    connection = duckdb.connect(str(reader_path(db_path)), read_only=True)
-    try:
-        connection.execute("attach ? as warehouse (read_only)", [str(db_path)])
-        found = {}
-        for mart in MARTS:
-            (count,) = connection.execute(
-                f"select (select count(*) from (from warehouse.main.{mart.name} except all from main.{mart.name}))"
-                f" + (select count(*) from (from main.{mart.name} except all from warehouse.main.{mart.name}))"
-            ).fetchone() or (None,)
-            found[mart.name] = count
-        return found
-    finally:
-        connection.close()
-
-
 def test_each_night_updates_the_older_generation_with_what_changed(tmp_path: Path) -> None:
     db_path = tmp_path / "identity.duckdb"
     first_night(db_path)
     first = publish(db_path, MARTS)
     assert first.generation == generation_path(db_path, 0) and sorted(first.copied) == sorted(INCREMENTAL + WHOLE)
     assert reader_path(db_path).resolve() == generation_path(db_path, 0)
-    assert set(differences(db_path).values()) == {0}
+    assert set(readers_differences(db_path).values()) == {0}
 
     assert generation_path(db_path, 1).exists(), "the other generation starts as a copy of the first"
 
@@ -108,7 +92,7 @@ def test_each_night_updates_the_older_generation_with_what_changed(tmp_path: Pat
         assert published.generation == generation_path(db_path, (batch + 1) % 2)
         assert reader_path(db_path).resolve() == published.generation
         assert sorted(published.updated) == INCREMENTAL and sorted(published.copied) == WHOLE
-        assert differences(db_path) == dict.fromkeys([m.name for m in MARTS], 0), batch
+        assert readers_differences(db_path) == dict.fromkeys([m.name for m in MARTS], 0), batch
     assert reader_path(db_path).is_symlink()
 
 
@@ -125,7 +109,7 @@ def test_a_full_refresh_or_a_changed_schema_is_copied_whole(tmp_path: Path) -> N
     )
     published = publish(db_path, MARTS)
     assert {"profile_merges", "profiles"} <= set(published.copied)
-    assert set(differences(db_path).values()) == {0}
+    assert set(readers_differences(db_path).values()) == {0}
 
 
 def test_a_reader_holding_a_generation_keeps_it_and_never_stops_publishing(tmp_path: Path) -> None:
@@ -145,7 +129,7 @@ def test_a_reader_holding_a_generation_keeps_it_and_never_stops_publishing(tmp_p
         assert published.generation == generation_path(db_path, 0)
         assert sorted(published.copied) == sorted(INCREMENTAL + WHOLE), "held by the reader: started again"
         assert generation_path(db_path, 1).exists()
-        assert set(differences(db_path).values()) == {0}
+        assert set(readers_differences(db_path).values()) == {0}
         holder.stdin.write("again\n")
         holder.stdin.flush()
         assert holder.stdout.readline().strip() == "100", "the reader still reads what it opened"
@@ -174,4 +158,4 @@ def test_a_copy_published_before_generations_is_replaced_by_the_link(tmp_path: P
     reader_path(db_path).write_bytes(b"an older readers' file")
     publish(db_path, MARTS)
     assert reader_path(db_path).resolve() == generation_path(db_path, 0)
-    assert set(differences(db_path).values()) == {0}
+    assert set(readers_differences(db_path).values()) == {0}
