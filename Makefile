@@ -15,10 +15,13 @@ FORMAT ?= ndjson
 
 .PHONY: setup spark-setup demo test test-fast lint dbt-build pytest test-spark benchmark clean
 
-$(STAMP): requirements.lock
+# The pinned dependencies, then this project itself in editable mode (pyproject.toml: the `idr`
+# command and the development tools' commands in .venv/bin), built with the pinned setuptools.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11+ is required, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -35,11 +38,11 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 spark-setup: $(SPARK_STAMP)
 
 demo: setup
-	$(BIN)/python scripts/idr.py run
+	$(BIN)/idr run
 
 lint: setup
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	mkdir -p build/ci
 	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
@@ -71,8 +74,8 @@ test: lint dbt-build pytest test-spark
 # DuckDB), dbt's unit tests, and the Python tests that build no warehouse (event files, loading, the
 # benchmark's helpers). Not a substitute for make test.
 test-fast: setup
-	$(BIN)/ruff check scripts tests
-	$(BIN)/ruff format --check scripts tests
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	mkdir -p build/fast
 	rm -f build/fast/fast.duckdb build/fast/fast.duckdb.wal
@@ -83,7 +86,7 @@ test-fast: setup
 		tests/python/test_benchmark_helpers.py tests/python/test_publishing.py tests/python/test_docs.py
 
 benchmark: $(BENCHMARK_STAMP)
-	$(BIN)/python scripts/benchmark.py --events $(EVENTS) --format $(FORMAT)
+	$(BIN)/idr-benchmark --events $(EVENTS) --format $(FORMAT)
 
 clean:
 	rm -rf $(VENV) target build warehouse logs

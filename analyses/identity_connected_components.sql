@@ -1,5 +1,5 @@
 {#- The connected components of the whole identity graph, merge protection aside: every identifier
-    with the smallest key of its component. Not built by dbt; scripts/benchmark.py compiles it and
+    with the smallest key of its component. Not built by dbt; idr-benchmark compiles it and
     times it against scipy's connected_components on the same edges. -#}
 
 -- The DuckDB version uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.

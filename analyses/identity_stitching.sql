@@ -1,5 +1,5 @@
 {#- The stitching of the whole identity graph on its own: every identifier with the smallest key of
-    its profile (merge protection included, profile ids aside). Not built by dbt; scripts/benchmark.py
+    its profile (merge protection included, profile ids aside). Not built by dbt; idr-benchmark
     compiles it and times it next to the plain connected components and scipy. -#}
 
 -- The DuckDB version uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.

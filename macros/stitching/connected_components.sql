@@ -111,33 +111,30 @@
 
 {% macro idr_contraction_round_steps(contraction) -%}
     {%- set steps = [] -%}
-    {%- set sql %}
+    {%- call idr_step(steps, 'round_links', materialized=true) %}
     select
         round_number,
         node_key as identifier_a_key,
         target_key as identifier_b_key
     from {{ contraction }}
     where row_kind = 'link'
-    {%- endset %}
-    {%- do steps.append({'name': 'round_links', 'sql': sql, 'materialized': true}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, 'hooks', materialized=true) %}
     -- every node with a smaller neighbour, hooked to the smallest (links hold a < b)
     select
         identifier_b_key as node_key,
         min(identifier_a_key) as parent_key
     from round_links
     group by identifier_b_key
-    {%- endset %}
-    {%- do steps.append({'name': 'hooks', 'sql': sql, 'materialized': true}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, 'second_hooks', materialized=true) %}
     select
         hooks.node_key,
         coalesce(parents.parent_key, hooks.parent_key) as parent_key
     from hooks
     left join hooks as parents on hooks.parent_key = parents.node_key
-    {%- endset %}
-    {%- do steps.append({'name': 'second_hooks', 'sql': sql, 'materialized': true}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, 'moves', materialized=true) %}
     -- the nodes whose fourth hook is a root (a node without a smaller neighbour)
     select
         second_hooks.node_key,
@@ -146,9 +143,8 @@
     left join second_hooks as fourth_hooks on second_hooks.parent_key = fourth_hooks.node_key
     left join hooks as hooked on coalesce(fourth_hooks.parent_key, second_hooks.parent_key) = hooked.node_key
     where hooked.node_key is null
-    {%- endset %}
-    {%- do steps.append({'name': 'moves', 'sql': sql, 'materialized': true}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, 'moved_links', materialized=false) %}
     select distinct
         least(
             coalesce(moves_a.parent_key, round_links.identifier_a_key),
@@ -161,13 +157,11 @@
     from round_links
     left join moves as moves_a on round_links.identifier_a_key = moves_a.node_key
     left join moves as moves_b on round_links.identifier_b_key = moves_b.node_key
-    {%- endset %}
-    {%- do steps.append({'name': 'moved_links', 'sql': sql, 'materialized': false}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, 'round_number', materialized=false) %}
     select max(round_number) + 1 as round_number from round_links
-    {%- endset %}
-    {%- do steps.append({'name': 'round_number', 'sql': sql, 'materialized': false}) -%}
-    {%- set sql %}
+    {%- endcall %}
+    {%- call idr_step(steps, none, materialized=false) %}
     select
         round_number.round_number,
         'move' as row_kind,
@@ -184,7 +178,6 @@
     from moved_links
     cross join round_number
     where moved_links.identifier_a_key <> moved_links.identifier_b_key
-    {%- endset %}
-    {%- do steps.append({'name': none, 'sql': sql, 'materialized': false}) -%}
+    {%- endcall %}
     {{ return(steps) }}
 {%- endmacro %}

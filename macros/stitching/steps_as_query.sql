@@ -10,3 +10,10 @@
 
     {{ steps[-1].sql }}
 {%- endmacro %}
+
+{#- One step of a query of idr_steps_as_query, written where it is named:
+    `{% call idr_step(steps, 'live_links', materialized=true) %} select ... {% endcall %}` appends the
+    step (the name none: the final select) to the list `steps`. -#}
+{% macro idr_step(steps, name, materialized=false) -%}
+    {%- do steps.append({'name': name, 'sql': caller(), 'materialized': materialized}) -%}
+{%- endmacro %}

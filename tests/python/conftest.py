@@ -1,30 +1,59 @@
-"""Shared helpers: run the real driver in a subprocess against DuckDB files in temporary folders."""
+"""Shared helpers: run the real driver against DuckDB files in temporary folders."""
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from idr import cli
+from idr.publishing import reader_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-IDR = PROJECT_DIR / "scripts" / "idr.py"
+IDR = ["-m", "idr"]  # the installed driver, as `python -m idr`
 SEEDS_DIR = PROJECT_DIR / "seeds"
 FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
 
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 
-
-def run_idr(*args: str | Path, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
-    """Run `scripts/idr.py` as a user would; with `expect`, assert its exit code."""
-    result = subprocess.run(
-        [sys.executable, str(IDR), *map(str, args)], capture_output=True, text=True, cwd=PROJECT_DIR, check=False
-    )
+def run_idr(*args: str | Path, expect: int | None = 0, in_process: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the `idr` command as a user would, with its output captured; with `expect`, assert its exit
+    code. In this process by default (the driver's `main`, the environment restored after it); with
+    `in_process=False` as a command of its own (`python -m idr`)."""
+    arguments = [*map(str, args)]
+    if in_process:
+        result = _run_in_process(arguments)
+    else:
+        result = subprocess.run(
+            [sys.executable, *IDR, *arguments], capture_output=True, text=True, cwd=PROJECT_DIR, check=False
+        )
     if expect is not None:
         assert result.returncode == expect, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
+
+
+def _run_in_process(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    environment = dict(os.environ)
+    try:
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            try:
+                code = cli.main(arguments)
+            except SystemExit as exit_:  # argparse's usage errors
+                code = exit_.code if isinstance(exit_.code, int) else 2
+            except Exception:  # as the interpreter would end the command: exit 1 with the traceback
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+    return subprocess.CompletedProcess(["idr", *arguments], code, stdout.getvalue(), stderr.getvalue())
 
 
 def assert_one_line_error(stderr: str, *fragments: str) -> None:
@@ -47,8 +76,6 @@ def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> li
 def readers_differences(db_path: Path) -> dict[str, int]:
     """Per table of the readers' copy of `db_path`, the rows in one of it and the warehouse's table of
     that name but not in the other (every column compared, duplicates counted)."""
-    from idrlib.publishing import reader_path  # (scripts/ joins the path above)
-
     connection = duckdb.connect(str(reader_path(db_path)), read_only=True)
     try:
         connection.execute("attach ? as warehouse (read_only)", [str(db_path)])

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from idrlib.accuracy import measure
+from idr_tools.accuracy import measure
 
 
 def brute_force(assignments: list[tuple[str, str]]) -> tuple[int, int, int]:

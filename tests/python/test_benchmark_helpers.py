@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmark import markdown, split_night, warehouse_mb
+from idr_tools.benchmark import markdown, split_night, warehouse_mb
 
 DAYS = 100
 

@@ -37,7 +37,7 @@ def test_a_warehouse_held_open_by_another_program_is_reported(tmp_path: Path) ->
     db_path = tmp_path / "held.duckdb"
     holder = duckdb.connect(str(db_path))
     try:
-        result = run_idr("run", "--db", db_path, expect=3)
+        result = run_idr("run", "--db", db_path, expect=3, in_process=False)  # the holder is this process
     finally:
         holder.close()
     assert_one_line_error(result.stderr, "in use by another process")
@@ -112,7 +112,7 @@ def test_a_report_read_by_a_closed_pipe_ends_quietly(demo_db: Path) -> None:
     """`idr.py report | head -1`, with the reader gone before the report is written (always, here: the
     pipe's only reader is closed at once, while the driver still starts)."""
     process = subprocess.Popen(
-        [sys.executable, str(IDR), "report", "--db", str(demo_db)],
+        [sys.executable, *IDR, "report", "--db", str(demo_db)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_DIR,
     )  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
@@ -125,8 +125,7 @@ def test_a_reader_arriving_before_the_build_is_reported_as_busy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A reader opens the file after the driver's first check (here: the first check is skipped)."""
-    import idr  # noqa: I001 (the driver script, importable from tests/python's path)
-    from idrlib import targets
+    from idr import cli, targets
 
     db_path = tmp_path / "w.duckdb"
     events = tmp_path / "e.ndjson"
@@ -148,7 +147,7 @@ def test_a_reader_arriving_before_the_build_is_reported_as_busy(
     reader = subprocess.Popen([sys.executable, "-c", hold, str(db_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
-        code = idr.main(["run", "--db", str(db_path), "--quiet"])
+        code = cli.main(["run", "--db", str(db_path), "--quiet"])
     finally:
         reader.kill()
         reader.wait()
@@ -157,7 +156,7 @@ def test_a_reader_arriving_before_the_build_is_reported_as_busy(
 
 
 def test_a_load_whose_commit_fails_tells_the_real_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from idrlib import loading, warehouse
+    from idr import loading, warehouse
 
     connection = warehouse.connect(tmp_path / "w.duckdb")
     warehouse.ensure_landing_tables(connection, "landing")

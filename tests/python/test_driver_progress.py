@@ -17,16 +17,15 @@ import time
 from pathlib import Path
 
 import duckdb
-import idr
 import pytest
 from conftest import FIXTURES_DIR, IDR, PROJECT_DIR, assert_one_line_error, run_idr
 from dbt.events.types import LogStartLine, NodeFinished
 from dbt_common.events.base_types import msg_from_base_event
 
-from idrlib import duckdb_settings
-from idrlib.dbt_invoke import progress_callback
-from idrlib.duckdb_settings import SettingsError, duckdb_config, out_of_memory_advice
-from idrlib.progress import ERASE_LINE, BuildProgress, LoadProgress
+from idr import cli, duckdb_settings
+from idr.dbt_invoke import progress_callback
+from idr.duckdb_settings import SettingsError, duckdb_config, out_of_memory_advice
+from idr.progress import ERASE_LINE, BuildProgress, LoadProgress
 
 TERMINAL_COLUMNS = 120
 PROGRESS_WORDS = ("loading ", "building ", "\x1b[K")
@@ -218,13 +217,13 @@ def test_the_drivers_options_become_the_variables_it_exports(tmp_path: Path, mon
     for name in ("IDR_MEMORY_LIMIT", "IDR_THREADS", "IDR_TEMP_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    args = idr.parse_args(["run", "--db", "w.duckdb", "--memory-limit", "6GB", "--temp-dir", "spill"])
-    assert idr.duckdb_environment(args) == {
+    args = cli.parse_args(["run", "--db", "w.duckdb", "--memory-limit", "6GB", "--temp-dir", "spill"])
+    assert cli.duckdb_environment(args) == {
         "IDR_MEMORY_LIMIT": "6GB",
         "IDR_THREADS": "2",
         "IDR_TEMP_DIR": str(tmp_path.resolve() / "spill"),
     }
-    assert idr.duckdb_environment(idr.parse_args(["report", "--db", "w.duckdb"]))["IDR_TEMP_DIR"] == str(
+    assert cli.duckdb_environment(cli.parse_args(["report", "--db", "w.duckdb"]))["IDR_TEMP_DIR"] == str(
         tmp_path.resolve() / "w.duckdb.tmp"
     )
 
@@ -279,12 +278,12 @@ def test_dbt_opens_duckdb_with_the_settings_the_driver_uses(tmp_path: Path, envi
 
 
 def run_idr_at_a_terminal(*args: str | Path, expect: int = 0, timeout: float = 600) -> str:
-    """Run `scripts/idr.py` with stdout and stderr on a pseudo-terminal, as at a person's terminal;
+    """Run the `idr` command with stdout and stderr on a pseudo-terminal, as at a person's terminal;
     return everything it wrote there (the terminal turns each newline into \\r\\n)."""
     controller, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, TERMINAL_COLUMNS, 0, 0))
     process = subprocess.Popen(
-        [sys.executable, str(IDR), *map(str, args)],
+        [sys.executable, *IDR, *map(str, args)],
         stdin=subprocess.DEVNULL,
         stdout=terminal,
         stderr=terminal,
@@ -377,7 +376,7 @@ def test_bad_threads_and_a_bad_variable_are_one_line_usage_errors(tmp_path: Path
     assert_one_line_error(result.stderr, "--threads 'many'")
     environ = {**os.environ, "IDR_MEMORY_LIMIT": "plenty"}
     result = subprocess.run(
-        [sys.executable, str(IDR), "report", "--db", str(tmp_path / "db.duckdb")],
+        [sys.executable, *IDR, "report", "--db", str(tmp_path / "db.duckdb")],
         env=environ,
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from idrlib.event_files import READ_CHUNK, EventFileError, RawRow, discover, inspect, read_rows
+from idr.event_files import READ_CHUNK, EventFileError, RawRow, discover, inspect, read_rows
 
 
 def rows(path: Path) -> list[RawRow]:

@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import query, run_idr
-from generate_events import PLACEHOLDER_ANONYMOUS_ID, PLACEHOLDER_DEVICE_ID, START, day_of, generate, split
 
-from idrlib import warehouse
-from idrlib.accuracy import measure
+from idr import warehouse
+from idr_tools.accuracy import measure
+from idr_tools.generate_events import PLACEHOLDER_ANONYMOUS_ID, PLACEHOLDER_DEVICE_ID, START, day_of, generate, split
 
 PEOPLE, DAYS, SHARDS = 400, 20, 3
 # What the unsharded generator wrote for PEOPLE, DAYS and seed 7 (every file, by name, in name order),

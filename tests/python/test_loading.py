@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idrlib import event_files, loading, warehouse
-from idrlib.event_files import RawRow, read_rows
+from idr import event_files, loading, warehouse
+from idr.event_files import RawRow, read_rows
 
 Row = tuple[str, int | None, str, str | None]
 

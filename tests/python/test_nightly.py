@@ -98,7 +98,7 @@ def test_a_run_killed_mid_build_leaves_readable_tables_and_the_next_run_complete
     shutil.copy(FIXTURES_DIR / "messy_events.ndjson", inbox / "day2.ndjson")
     command = [
         sys.executable,
-        str(IDR),
+        *IDR,
         "nightly",
         "--events",
         str(inbox),
@@ -142,7 +142,7 @@ def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
     printed = run_idr("schedule", "--at", "02:30", "--events", tmp_path / "inbox", "--db", tmp_path / "w.duckdb")
     line = printed.stdout.strip()
     assert line.startswith("30 2 * * * cd ")
-    assert "scripts/idr.py nightly --events" in line and str(tmp_path / "w.duckdb") in line
+    assert "python -m idr nightly --events" in line and str(tmp_path / "w.duckdb") in line
     assert run_idr("schedule", "--at", "25:00", "--events", tmp_path, expect=2).stderr.startswith("idr: --at wants")
 
     fake_bin = tmp_path / "bin"
@@ -156,7 +156,7 @@ def test_schedule_prints_and_installs_a_crontab_entry(tmp_path: Path) -> None:
         subprocess.run(
             [
                 sys.executable,
-                str(IDR),
+                *IDR,
                 "schedule",
                 "--at",
                 "02:30",
@@ -190,7 +190,7 @@ def event(message_id: str, timestamp: str, anonymous_id: str, user_id: str | Non
 
 
 def test_a_merge_is_recorded_even_when_the_run_that_made_it_stopped_after_stitching(tmp_path: Path) -> None:
-    from idrlib import loading, warehouse
+    from idr import loading, warehouse
 
     inbox, db_path, reports = tmp_path / "inbox", tmp_path / "identity.duckdb", tmp_path / "reports"
     inbox.mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from conftest import readers_differences
 
-from idrlib.publishing import Mart, generation_path, publish, reader_path
+from idr.publishing import Mart, generation_path, publish, reader_path
 
 MARTS = [
     Mart("profiles", is_incremental=True, unique_key=("profile_id",)),

@@ -57,7 +57,7 @@ def test_a_reader_holding_the_marts_never_stops_a_night_and_can_query_during_it(
         assert holder.stdout.readline().strip() == "100"
         (tmp_path / "inbox" / "day2.ndjson").write_text(night_events(250)[len(night_events(100)) :])
         night = subprocess.Popen(
-            [sys.executable, str(IDR), "nightly", "--events", tmp_path / "inbox", "--db", db_path, "--quiet",
+            [sys.executable, *IDR, "nightly", "--events", tmp_path / "inbox", "--db", db_path, "--quiet",
              "--reports", tmp_path / "reports", "--logs", tmp_path / "logs"],
             cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

@@ -19,11 +19,9 @@ TABLES = ("profile_identifiers", "profile_events", "profiles")
 
 SESSION = f"""
 import os
-import sys
 from pathlib import Path
 
-sys.path.insert(0, {str(PROJECT_DIR / "scripts")!r})
-from idrlib.spark_session import open_session, read_profile
+from idr.spark_session import open_session, read_profile
 
 
 def session(spark_dir):
@@ -53,11 +51,11 @@ def run_spark_script(script: str, *arguments: str, cwd: Path) -> str:
 
 
 def run_driver(*args: str | Path, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    """Run `scripts/idr.py` (the marts of the Spark target in schema SCHEMA) and check its exit code."""
+    """Run the `idr` command (the marts of the Spark target in schema SCHEMA) and check its exit code."""
     env = {**os.environ, "IDR_SPARK_SCHEMA": SCHEMA}
-    command = [sys.executable, str(PROJECT_DIR / "scripts" / "idr.py"), *map(str, args)]
+    command = [sys.executable, "-m", "idr", *map(str, args)]
     result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == expect, f"idr.py {' '.join(map(str, args))}: exit {result.returncode}\n" + (
+    assert result.returncode == expect, f"idr {' '.join(map(str, args))}: exit {result.returncode}\n" + (
         result.stdout[-3000:] + result.stderr[-3000:]
     )
     return result

@@ -1,6 +1,6 @@
 """The same dbt project on Spark and on DuckDB gives the same profiles.
 
-The demo seeds are built by the driver, `scripts/idr.py run`, on the embedded DuckDB target and with
+The demo seeds are built by the driver, `idr run`, on the embedded DuckDB target and with
 `--target spark` (dbt-spark's session method), and the marts are compared row for row:
 profile_identifiers, profile_events and profiles, every column but batch_started_at (the run's start
 time). The driver's printed counts must agree too. Needs the Spark extras (`make spark-setup`);

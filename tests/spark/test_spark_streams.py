@@ -1,7 +1,7 @@
 """The randomized merge-protection streams of tests/python (crowds, kiosks, placeholders, limit
 windows) resolve to the same profiles on Spark as on DuckDB, loaded by the driver on both.
 
-The streams are written as one NDJSON file and loaded with `scripts/idr.py run --events` into DuckDB
+The streams are written as one NDJSON file and loaded with `idr run --events` into DuckDB
 and with `--target spark` into Spark. Compared: profile_identifiers, profile_events and profiles, every
 column but batch_started_at, and the driver's printed counts. Before the Spark run, a child process
 leaves what a load killed half-way would leave (rows in the landing table that the ledger of loaded
@@ -16,17 +16,13 @@ import random
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("pyspark", reason="the Spark extras are not installed (make spark-setup)")
 
-from spark_tables import SESSION, TABLES, Rows, assert_same_rows, both_engines, run_driver, summary_lines
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-
 from event_streams import stream
+from spark_tables import SESSION, TABLES, Rows, assert_same_rows, both_engines, run_driver, summary_lines
 
 STREAMS = int(os.environ.get("IDR_SPARK_STREAMS", "60"))
 KILLED_LOAD = "20240101T000000Z-killed00"
@@ -36,7 +32,7 @@ HOLD_WITH_A_KILLED_LOAD = (
 import json
 from datetime import datetime, timezone
 
-from idrlib.spark_warehouse import ensure_landing_tables
+from idr.spark_warehouse import ensure_landing_tables
 
 spark = session(sys.argv[1])
 ensure_landing_tables(spark, "landing")

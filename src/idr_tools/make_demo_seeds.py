@@ -4,7 +4,7 @@ Jane Doe's journey from Segment's identity-resolution guide comes first, then a 
 of people with several devices each, anonymous visits before login, web aliases, group calls and a
 handful of rows the pipeline must reject. Re-running the script rewrites the same files.
 
-    python scripts/make_demo_seeds.py [--people 300] [--seed 7] [--out seeds]
+    idr-demo-seeds [--people 300] [--seed 7] [--out seeds]
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from idr.dbt_invoke import PROJECT_DIR
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "identifies": [
@@ -384,7 +386,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "seeds")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "seeds")
     args = parser.parse_args()
     write(build(args.people, args.seed), args.out)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from idrlib import inputs
-from idrlib.duckdb_settings import connect_config
-from idrlib.summary import WarehouseMissingError, WarehouseSummary, count_marts
+from idr import inputs
+from idr.duckdb_settings import connect_config
+from idr.summary import WarehouseMissingError, WarehouseSummary, count_marts
 
 # Told after each file: its path and the rows it added (None: skipped, its content was loaded before).
 FileLoaded = Callable[[Path, int | None], None]
@@ -25,7 +25,7 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
     """Open the warehouse file with the memory limit, threads and spill folder of duckdb_settings,
     turning DuckDB's lock conflict into a WarehouseBusyError."""
     if read_only and not db_path.exists():
-        raise WarehouseMissingError(f"{db_path} does not exist yet: run `scripts/idr.py run --db {db_path}` first")
+        raise WarehouseMissingError(f"{db_path} does not exist yet: run `idr run --db {db_path}` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(str(db_path), read_only=read_only, config=connect_config(db_path))

@@ -16,7 +16,7 @@ class ScheduleError(RuntimeError):
 
 
 def cron_entry(at: str, project_dir: Path, events_dir: Path, warehouse_args: list[str], log_file: Path) -> str:
-    """The crontab line that runs `idr.py nightly` every day at HH:MM (the machine's local time) on the
+    """The crontab line that runs `idr nightly` (`python -m idr`) every day at HH:MM (the machine's local time) on the
     warehouse `warehouse_args` name (`--db FILE`, or `--target spark --spark-dir DIR`)."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at)
     if not match:
@@ -28,7 +28,7 @@ def cron_entry(at: str, project_dir: Path, events_dir: Path, warehouse_args: lis
             shlex.quote(str(project_dir)),
             "&&",
             shlex.quote(sys.executable),
-            "scripts/idr.py nightly --events",
+            "-m idr nightly --events",
             shlex.quote(str(events_dir)),
             *map(shlex.quote, warehouse_args),
             ">>",

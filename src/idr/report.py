@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idrlib.summary import WarehouseSummary
-from idrlib.warehouse import LoadCounts
+from idr.summary import WarehouseSummary
+from idr.warehouse import LoadCounts
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """Benchmark: what a nightly run adding one day's events costs next to a full rebuild.
 
-Generates (or reuses) daily NDJSON event files, loads all days but the last with `idr.py nightly`, then
+Generates (or reuses) daily NDJSON event files, loads all days but the last with `idr nightly`, then
 times, in one session on one machine: the nightly run that adds the last day (incremental), and a
-full rebuild of the same warehouse (`idr.py nightly --full-refresh`: the same command, every table
+full rebuild of the same warehouse (`idr nightly --full-refresh`: the same command, every table
 rebuilt from the landing table). Writes the figures as JSON and as a
 Markdown table. Never part of the test suite.
 
-    python scripts/benchmark_nightly.py --people 26000 --days 100 --work build/bench-nightly
+    idr-benchmark-nightly --people 26000 --days 100 --work build/bench-nightly
 """
 
 from __future__ import annotations
@@ -20,14 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from idr.dbt_invoke import PROJECT_DIR
+from idr.run_results import node_seconds
+from idr_tools.generate_events import day_of
 
-from generate_events import day_of
-
-from idrlib.run_results import node_seconds
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-IDR = PROJECT_DIR / "scripts" / "idr.py"
+IDR = ["-m", "idr"]  # the driver, run by this Python
 RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"
 THREADS = 2
 TOP_NODES = 25
@@ -36,7 +33,7 @@ TOP_NODES = 25
 def timed(arguments: list[str]) -> float:
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, str(IDR), *arguments, "--quiet"], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
+        [sys.executable, *IDR, *arguments, "--quiet"], cwd=PROJECT_DIR, check=True, stdout=subprocess.DEVNULL
     )
     return time.monotonic() - started
 
@@ -67,7 +64,8 @@ def main() -> None:
         subprocess.run(
             [
                 sys.executable,
-                str(PROJECT_DIR / "scripts" / "generate_events.py"),
+                "-m",
+                "idr_tools.generate_events",
                 "--people",
                 str(args.people),
                 "--days",

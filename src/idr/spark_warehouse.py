@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import duckdb
 
-from idrlib import inputs, loading, warehouse
-from idrlib.summary import WarehouseSummary, count_marts
-from idrlib.warehouse import LoadCounts
+from idr import inputs, loading, warehouse
+from idr.summary import WarehouseSummary, count_marts
+from idr.warehouse import LoadCounts
 
 LEDGER_COLUMNS = "sha256, file_path, size_bytes, row_count, load_id, loaded_at, modified_ns"
 ROW_COLUMNS = "source_file, source_line, raw_text, load_error, load_error_detail, loaded_at"
@@ -51,7 +51,7 @@ def ensure_landing_tables(session: Any, schema: str) -> None:
     if not any(column.name == "load_id" and column.isPartition for column in columns):
         raise LandingTableError(
             f"{schema}.raw_events exists but is not partitioned by load_id, so it was not made by "
-            f"scripts/idr.py; drop it (`drop table {schema}.raw_events`) or rename it, and load the files again"
+            f"idr; drop it (`drop table {schema}.raw_events`) or rename it, and load the files again"
         )
 
 

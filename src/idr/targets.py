@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from idrlib import loading, publishing, spark_session, spark_warehouse, warehouse
-from idrlib.dbt_invoke import PROJECT_DIR
-from idrlib.summary import WarehouseMissingError, WarehouseSummary
-from idrlib.warehouse import FileLoaded, LoadCounts
+from idr import loading, publishing, spark_session, spark_warehouse, warehouse
+from idr.dbt_invoke import PROJECT_DIR
+from idr.summary import WarehouseMissingError, WarehouseSummary
+from idr.warehouse import FileLoaded, LoadCounts
 
 
 class Target(Protocol):
@@ -158,7 +158,7 @@ class SparkTarget:
         if not self.spark_dir.is_dir():
             raise WarehouseMissingError(
                 f"{self.spark_dir} holds no Spark warehouse yet: run "
-                f"`scripts/idr.py run --target spark --spark-dir {self.spark_dir}` first"
+                f"`idr run --target spark --spark-dir {self.spark_dir}` first"
             )
         session = self.session()
         return spark_warehouse.summarize(session, self._schema, load_id)

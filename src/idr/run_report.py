@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from idrlib.dbt_invoke import DbtOutcome
-from idrlib.publishing import Publication
-from idrlib.report import Timings
-from idrlib.summary import WarehouseSummary
-from idrlib.warehouse import LoadCounts
+from idr.dbt_invoke import DbtOutcome
+from idr.publishing import Publication
+from idr.report import Timings
+from idr.summary import WarehouseSummary
+from idr.warehouse import LoadCounts
 
 
 def build_report(

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from idrlib.warehouse import WarehouseBusyError
+from idr.warehouse import WarehouseBusyError
 
 PROFILE = "identity_resolution"
 TARGET = "spark"

@@ -1,12 +1,12 @@
 """Publishing the readers' copy, side by side: updating a generation with one night's changes against
 copying every mart into a new one.
 
-Run it on the work folder of `scripts/benchmark.py` after that benchmark's night: the generation the
+Run it on the work folder of `idr-benchmark` after that benchmark's night: the generation the
 readers' link does not name is then the one the full build published, a night behind the warehouse. It
 is kept aside, and each try either puts it back and publishes (an update, as every night does) or removes
 it and publishes (every mart copied, as the first night does). The link is turned back after each try.
 
-    python scripts/benchmark_publishing.py --work build/bench-10m [--tries 2]
+    idr-benchmark-publishing --work build/bench-10m [--tries 2]
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from idrlib.publishing import GENERATIONS, generation_path, marts, point_link, publish, reader_path
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from idr.dbt_invoke import PROJECT_DIR
+from idr.publishing import GENERATIONS, generation_path, marts, point_link, publish, reader_path
 
 
 def main() -> None:
@@ -33,7 +29,7 @@ def main() -> None:
     db_path = args.work / "identity.duckdb"
     link = reader_path(db_path)
     if not link.is_symlink():
-        raise SystemExit(f"benchmark_publishing: {link} is not a readers' link; run scripts/benchmark.py first")
+        raise SystemExit(f"benchmark_publishing: {link} is not a readers' link; run idr-benchmark first")
     current = next(g for g in GENERATIONS if generation_path(db_path, g).name == os.readlink(link))
     behind = generation_path(db_path, 1 - current)
     kept = behind.with_name(behind.name + ".kept")

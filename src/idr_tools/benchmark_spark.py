@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark: the same events on the embedded DuckDB file and on Spark, through the driver, in one run.
 
-Reuses the generated events of a benchmark work folder (or generates them, as scripts/benchmark.py
-does), then, with `scripts/idr.py` on each target in turn (DuckDB into a new file, Spark into a new
+Reuses the generated events of a benchmark work folder (or generates them, as idr-benchmark
+does), then, with `idr` on each target in turn (DuckDB into a new file, Spark into a new
 folder, `--target spark`): loads them (`load`) and builds (`nightly --full-refresh`), timing both and
 taking each dbt node's time. Last, a child process exports the Spark marts to parquet and they are
 compared with DuckDB's row for row (every column but batch_started_at). Writes benchmark_spark.json
 and benchmark_spark.md in the work folder. Needs the Spark extras (`make spark-setup`). Never part of
 the test suite.
 
-    python scripts/benchmark_spark.py --events 1000000 --work build/bench-1m
+    idr-benchmark-spark --events 1000000 --work build/bench-1m
 """
 
 from __future__ import annotations
@@ -25,13 +25,10 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from idr.dbt_invoke import PROJECT_DIR
+from idr.run_results import node_seconds
 
-from idrlib.run_results import node_seconds
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-SCRIPTS = PROJECT_DIR / "scripts"
-IDR = SCRIPTS / "idr.py"
+IDR = ["-m", "idr"]  # the driver, run by this Python
 RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"
 SCHEMA = "identity"
 MARTS = ("profile_identifiers", "profile_events", "profiles")
@@ -40,9 +37,8 @@ NODES = {"stitching (int_identifiers_stitched)": "int_identifiers_stitched",
 EXPORT = f"""
 import os, sys
 from pathlib import Path
-sys.path.insert(0, {str(SCRIPTS)!r})
-from idrlib.spark_session import open_session, read_profile
-from idrlib.spark_warehouse import export_tables
+from idr.spark_session import open_session, read_profile
+from idr.spark_warehouse import export_tables
 os.environ["IDR_SPARK_DIR"] = sys.argv[1]
 session = open_session(read_profile(Path({str(PROJECT_DIR)!r})), Path(sys.argv[1]))
 export_tables(session, {SCHEMA!r}, {list(MARTS)!r}, Path(sys.argv[2]))
@@ -58,10 +54,10 @@ def timed(arguments: list[str]) -> float:
 
 
 def load_and_build(events_dir: Path, work: Path, name: str, warehouse_args: list[str]) -> dict[str, object]:
-    """`idr.py load` then `idr.py nightly --full-refresh` on one target: seconds, and each node's time."""
-    load = timed([str(IDR), "load", "--events", str(events_dir), *warehouse_args])
+    """`idr load` then `idr nightly --full-refresh` on one target: seconds, and each node's time."""
+    load = timed([*IDR, "load", "--events", str(events_dir), *warehouse_args])
     build = timed(
-        [str(IDR), "nightly", "--events", str(events_dir), "--full-refresh", "--quiet", "--reports",
+        [*IDR, "nightly", "--events", str(events_dir), "--full-refresh", "--quiet", "--reports",
          str(work / f"reports-{name}"), "--logs", str(work / f"logs-{name}"), *warehouse_args]
     )  # fmt: skip
     report = json.loads((work / f"reports-{name}" / "latest.json").read_text())
@@ -117,7 +113,7 @@ def main() -> None:
     if not (events_dir / "truth.csv").exists():
         shutil.rmtree(events_dir, ignore_errors=True)
         timed(
-            [str(SCRIPTS / "generate_events.py"), "--events", str(args.events), "--days", str(args.days),
+            ["-m", "idr_tools.generate_events", "--events", str(args.events), "--days", str(args.days),
              "--seed", str(args.seed), "--out", str(events_dir)]
         )  # fmt: skip
     duckdb_path, spark_dir, export_dir = work / "engines.duckdb", work / "spark", work / "spark-export"
@@ -141,8 +137,8 @@ def main() -> None:
 def markdown(results: dict) -> str:
     duck, spark = results["duckdb"], results["spark"]
     rows = [
-        ("load (`idr.py load`)", f"{duck['load_seconds']} s", f"{spark['load_seconds']} s"),
-        ("full build (`idr.py nightly --full-refresh`)", f"{duck['full_build_seconds']} s",
+        ("load (`idr load`)", f"{duck['load_seconds']} s", f"{spark['load_seconds']} s"),
+        ("full build (`idr nightly --full-refresh`)", f"{duck['full_build_seconds']} s",
          f"{spark['full_build_seconds']} s"),
     ]  # fmt: skip
     for label, node in NODES.items():

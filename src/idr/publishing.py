@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from idrlib.duckdb_settings import connect_config, is_lock_conflict
+from idr.duckdb_settings import connect_config, is_lock_conflict
 
 READER_SUFFIX = ".readers.duckdb"
 GENERATIONS = (0, 1)

@@ -15,7 +15,7 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
-from idrlib.progress import BuildProgress
+from idr.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FAILED_STATUSES = {"error", "fail", "runtime error"}

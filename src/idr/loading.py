@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from idrlib.event_files import BLANK_CHARACTERS, FileInfo, FileKind, RawRow, TextPart, inspect, read_rows, text_parts
-from idrlib.warehouse import FileLoaded, LoadCounts
+from idr.event_files import BLANK_CHARACTERS, FileInfo, FileKind, RawRow, TextPart, inspect, read_rows, text_parts
+from idr.warehouse import FileLoaded, LoadCounts
 
 # Python-read rows are inserted this many at a time.
 BATCH_ROWS = 100_000

@@ -19,9 +19,9 @@ generated in parallel processes (--jobs) and written as one file per day and sha
 default a shard holds up to 250,000 people (about 16.7 million events over 100 days), so up to that
 size there is one shard and the files are named day-0037.ndjson.
 
-    python scripts/generate_events.py --people 20000 --days 100 --out build/events [--seed 1]
-    python scripts/generate_events.py --events 1000000 --out build/events-1m --format parquet
-    python scripts/generate_events.py --events 100000000 --out build/events-100m --format ndjson.gz --jobs 2
+    idr-generate --people 20000 --days 100 --out build/events [--seed 1]
+    idr-generate --events 1000000 --out build/events-1m --format parquet
+    idr-generate --events 100000000 --out build/events-100m --format ndjson.gz --jobs 2
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """How well the resolved profiles of a warehouse match the true people behind the events.
 
-The truth is a CSV of (message_id, person), as scripts/generate_events.py writes it. Two views:
+The truth is a CSV of (message_id, person), as `idr-generate` (idr_tools/generate_events.py) writes it. Two views:
 
 - events: every resolved event (profile_events) with its true person. Pairwise: of all pairs of
   events in one profile, the share that belong to one person (precision); of all pairs of events of
@@ -21,10 +21,15 @@ many of them sit on their person's main profile (the profile holding most of tha
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
+
+from idr import warehouse
 
 
 @dataclass
@@ -216,3 +221,61 @@ def measure(connection: duckdb.DuckDBPyConnection, truth_csv: Path) -> Accuracy:
         ),
         events_by_reason={reason: (int(events), int(right)) for reason, events, right in by_reason},
     )
+
+
+def format_accuracy(accuracy: Accuracy) -> str:
+    lines = ["| view | items | precision | recall | F1 |", "| --- | --- | --- | --- | --- |"]
+    views = (
+        ("events", accuracy.events),
+        ("events with an owned identifier", accuracy.events_with_an_owned_identifier),
+        ("identifiers", accuracy.identifiers),
+    )
+    for name, pairs in views:
+        lines.append(f"| {name} | {pairs.items:,} | {pairs.precision:.4f} | {pairs.recall:.4f} | {pairs.f1:.4f} |")
+    lines += [
+        "",
+        f"people {accuracy.people:,}, profiles {accuracy.profiles:,}, "
+        f"events without a profile {accuracy.events_without_profile:,}, "
+        f"events whose every identifier is shared {accuracy.events_only_on_shared_identifiers:,}",
+        f"over-merged profiles {accuracy.over_merged_profiles:,} "
+        f"(holding a shared identifier: {accuracy.over_merged_profiles_with_shared_identifier:,}), "
+        f"split people {accuracy.split_people:,}, shared identifiers {accuracy.shared_identifiers:,}",
+        "",
+        "| assignment reason | events | on their person's main profile |",
+        "| --- | --- | --- |",
+    ]
+    for reason, (events, right) in accuracy.events_by_reason.items():
+        lines.append(f"| {reason} | {events:,} | {right:,} ({right / events:.2%}) |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """`idr-accuracy --db WAREHOUSE --truth truth.csv [--json out.json]`: prints pairwise precision, recall
+    and F1 over events and over identifiers, the over-merged profiles and the split people."""
+    parser = argparse.ArgumentParser(
+        prog="idr-accuracy", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, required=True, help="the resolved DuckDB warehouse")
+    parser.add_argument("--truth", type=Path, required=True, help="truth.csv (message_id, person)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    if not args.truth.is_file():
+        print(f"accuracy: {args.truth}: no such file", file=sys.stderr)
+        return 2
+    try:
+        connection = warehouse.connect(args.db.resolve(), read_only=True)
+    except warehouse.WarehouseMissingError as error:
+        print(f"accuracy: {error}", file=sys.stderr)
+        return 2
+    try:
+        accuracy = measure(connection, args.truth)
+    finally:
+        connection.close()
+    print(format_accuracy(accuracy))
+    if args.json:
+        args.json.write_text(json.dumps(accuracy.as_dict(), indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

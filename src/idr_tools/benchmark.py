@@ -5,12 +5,12 @@ scipy; accuracy.
 For one size, in one run on one machine: generates the events (or reuses them), keeps the files of
 the last day(s) (about 1 % of the events, --night-share) out of the first load, then measures
 
-- load: `idr.py load` of the other files into a new warehouse (wall time, peak memory of the process);
-- full build: `idr.py nightly --full-refresh` on it (wall time, peak memory, each dbt node's time
+- load: `idr load` of the other files into a new warehouse (wall time, peak memory of the process);
+- full build: `idr nightly --full-refresh` on it (wall time, peak memory, each dbt node's time
   from run_results.json, the warehouse file's size after it, events per second of load + build);
-- the night: the held-back files added to the events folder and `idr.py nightly` (incremental, the
+- the night: the held-back files added to the events folder and `idr nightly` (incremental, the
   new files loaded by it) run on it: the same figures;
-- accuracy against the generator's truth (scripts/idrlib/accuracy.py), on the warehouse after the
+- accuracy against the generator's truth (idr_tools/accuracy.py), on the warehouse after the
   night, which holds every event (--skip-accuracy to leave it out);
 - unless --skip-analyses, on the whole identity graph: the int_identifiers_stitched model rebuilt
   alone (merge protection and stable profile ids), the stitching query alone (merge protection,
@@ -23,8 +23,8 @@ links to the files loaded so far. Writes benchmark.json and benchmark.md in the 
 analyses need numpy and scipy (`make benchmark` installs them from requirements-benchmark.lock).
 Never part of the test suite.
 
-    python scripts/benchmark.py --events 1000000 [--format parquet] [--work build/benchmark-1m]
-    python scripts/benchmark.py --events 100000000 --format ndjson.gz --skip-analyses
+    idr-benchmark --events 1000000 [--format parquet] [--work build/benchmark-1m]
+    idr-benchmark --events 100000000 --format ndjson.gz --skip-analyses
 """
 
 from __future__ import annotations
@@ -41,18 +41,14 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from idr.dbt_invoke import PROJECT_DIR
+from idr.publishing import GENERATIONS, generation_path, reader_path
+from idr.run_results import node_seconds
+from idr_tools.accuracy import measure
+from idr_tools.generate_events import day_of
 
-from generate_events import day_of
-
-from idrlib.accuracy import measure
-from idrlib.publishing import GENERATIONS, generation_path, reader_path
-from idrlib.run_results import node_seconds
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-SCRIPTS = PROJECT_DIR / "scripts"
-IDR = SCRIPTS / "idr.py"
-RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"  # where `idr.py nightly` leaves dbt's results
+IDR = ["-m", "idr"]  # the driver, run by this Python
+RUN_RESULTS = PROJECT_DIR / "target" / "run_results.json"  # where `idr nightly` leaves dbt's results
 DBT = Path(sys.executable).with_name("dbt")
 STITCH_MODEL = "int_identifiers_stitched"
 CC_ANALYSIS = "identity_connected_components"
@@ -69,7 +65,7 @@ class Measured:
 
 @dataclass
 class Build:
-    """One `idr.py nightly` run: its cost, its dbt nodes, and the warehouse it left."""
+    """One `idr nightly` run: its cost, its dbt nodes, and the warehouse it left."""
 
     measured: Measured
     nodes: dict[str, float]
@@ -107,7 +103,7 @@ def generate(args: argparse.Namespace, events_dir: Path) -> dict[str, object]:
     partial = events_dir.with_name(events_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     shutil.rmtree(events_dir, ignore_errors=True)
-    command = [sys.executable, str(SCRIPTS / "generate_events.py"), "--events", str(args.events), "--days",
+    command = [sys.executable, "-m", "idr_tools.generate_events", "--events", str(args.events), "--days",
                str(args.days), "--seed", str(args.seed), "--format", args.format, "--out", str(partial)]  # fmt: skip
     options = {name: value for name, value in (("shards", args.shards), ("jobs", args.jobs)) if value}
     command += [item for name, value in options.items() for item in (f"--{name}", str(value))]
@@ -139,8 +135,8 @@ def warehouse_mb(db_path: Path) -> dict[str, float]:
 
 
 def nightly(inbox: Path, db_path: Path, work: Path, full_refresh: bool) -> Build:
-    """`idr.py nightly` on the inbox, measured."""
-    command = [sys.executable, str(IDR), "nightly", "--events", str(inbox), "--db", str(db_path),
+    """`idr nightly` on the inbox, measured."""
+    command = [sys.executable, *IDR, "nightly", "--events", str(inbox), "--db", str(db_path),
                "--reports", str(work / "reports"), "--logs", str(work / "logs"), "--quiet"]  # fmt: skip
     started = time.time()
     measured = run_measured(command + (["--full-refresh"] if full_refresh else []))
@@ -264,7 +260,7 @@ def main() -> None:
         path.unlink(missing_ok=True)  # a new warehouse, and no readers' copy of an earlier one
     link_into(inbox, history)
 
-    load = run_measured([sys.executable, str(IDR), "load", "--events", str(inbox), "--db", str(db_path)])
+    load = run_measured([sys.executable, *IDR, "load", "--events", str(inbox), "--db", str(db_path)])
     build = nightly(inbox, db_path, work, full_refresh=True)
     link_into(inbox, night)
     night_build = nightly(inbox, db_path, work, full_refresh=False)

@@ -1,19 +1,18 @@
-#!/usr/bin/env python3
 """Identity resolution driver: load Segment events, build the warehouse with dbt, report.
 
-    scripts/idr.py run                          build the bundled demo (dbt seeds) in a new warehouse
-    scripts/idr.py run --events DIR_OR_FILE...  load NDJSON / JSON-array files (.gz too), then build
-    scripts/idr.py load --events DIR_OR_FILE... only load the files not loaded before (no build)
-    scripts/idr.py nightly --events DIR         load the folder's new files, build, write a run report
-    scripts/idr.py schedule --at 02:30 --events DIR [--install]   a crontab entry for the nightly run
-    scripts/idr.py report                       print the summary of an existing warehouse
+    idr run                          build the bundled demo (dbt seeds) in a new warehouse
+    idr run --events DIR_OR_FILE...  load NDJSON / JSON-array files (.gz too), then build
+    idr load --events DIR_OR_FILE... only load the files not loaded before (no build)
+    idr nightly --events DIR         load the folder's new files, build, write a run report
+    idr schedule --at 02:30 --events DIR [--install]   a crontab entry for the nightly run
+    idr report                       print the summary of an existing warehouse
 
 Every command builds on the embedded DuckDB file (--db) by default; with --target spark, on a local
 Spark warehouse (--spark-dir) through dbt-spark (`make spark-setup` installs it).
 
 DuckDB's memory limit, threads and spill folder: --memory-limit, --threads, --temp-dir (run, load,
 nightly, schedule), else $IDR_MEMORY_LIMIT, $IDR_THREADS, $IDR_TEMP_DIR, else the defaults that
-`idr.py run --help` names.
+`idr run --help` names.
 At a terminal a status line shows the files and rows loaded and the dbt node being built (not with
 --quiet, nor when the output goes to a file or a pipe).
 
@@ -27,31 +26,23 @@ import argparse
 import os
 import sys
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from idrlib import duckdb_settings, inputs, warehouse
-from idrlib.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
-from idrlib.duckdb_settings import SettingsError
-from idrlib.event_files import EventFileError, discover
-from idrlib.progress import BuildProgress, LoadProgress, is_terminal
-from idrlib.publishing import Publication
-from idrlib.report import Timings, format_summary
-from idrlib.run_lock import AlreadyRunningError, FolderNotWritableError, run_lock, writable_folder
-from idrlib.run_report import build_report, write_report
-from idrlib.scheduling import ScheduleError, cron_entry, install
-from idrlib.spark_session import SparkUnavailableError
-from idrlib.spark_warehouse import LandingTableError
-from idrlib.summary import WarehouseMissingError, WarehouseSummary
-from idrlib.targets import DuckDBTarget, SparkTarget, Target
-from idrlib.warehouse import LoadCounts
+from idr import duckdb_settings, inputs, warehouse
+from idr.dbt_invoke import PROJECT_DIR
+from idr.duckdb_settings import SettingsError
+from idr.event_files import EventFileError, discover
+from idr.progress import is_terminal
+from idr.report import Timings, format_summary
+from idr.run_lock import AlreadyRunningError, FolderNotWritableError
+from idr.runs import RunResult, build_warehouse, load_new_files, run_nightly
+from idr.scheduling import ScheduleError, cron_entry, install
+from idr.spark_session import SparkUnavailableError
+from idr.spark_warehouse import LandingTableError
+from idr.summary import WarehouseMissingError
+from idr.targets import DuckDBTarget, SparkTarget, Target
 
 DEFAULT_DB = PROJECT_DIR / "warehouse" / "identity.duckdb"
 DEFAULT_SPARK_DIR = PROJECT_DIR / "warehouse" / "spark"
@@ -60,14 +51,9 @@ EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
 
 
-def project_vars() -> dict[str, object]:
-    with (PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle).get("vars", {})
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="idr.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="idr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -206,91 +192,12 @@ def make_target(args: argparse.Namespace) -> Target:
     return DuckDBTarget((args.db or DEFAULT_DB).resolve())
 
 
-@dataclass
-class RunResult:
-    run_id: str
-    load: LoadCounts | None = None
-    outcome: DbtOutcome | None = None
-    summary: WarehouseSummary | None = None
-    publication: Publication | None = None  # the marts published for readers
-    timings: Timings = field(default_factory=Timings)
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-
-
-def landing_schema() -> str:
-    return str(project_vars().get("idr_landing_schema", "landing"))
-
-
-def chosen_segment_tables(target: Target, given: str | None, loading_files: bool) -> str:
-    """The Segment tables this build includes (inputs.choose); a choice given is remembered (the caller
-    holds the run lock)."""
-    remembered, has_loaded_files = target.read_inputs(landing_schema())
-    if given is not None and given != remembered:
-        target.remember_inputs(landing_schema(), given)
-    return inputs.choose(given, remembered, has_loaded_files, loading_files)
-
-
-def load_events(target: Target, files: list[Path], load_id: str, progress: bool = False) -> LoadCounts:
-    """Append the files not loaded before to the landing table (the caller holds the run lock); with
-    `progress`, files and rows read so far on stderr's status line."""
-    schema = landing_schema()
-    if not progress:
-        return target.load(files, load_id, schema)
-    with LoadProgress(len(files), sys.stderr) as on_file:
-        return target.load(files, load_id, schema, on_file)
-
-
-def build_warehouse(
-    target: Target,
-    files: list[Path],
-    segment_tables: str | None,
-    full_refresh: bool,
-    quiet: bool,
-    log_path: Path | None = None,
-    unit_tests: bool = True,
-) -> RunResult:
-    """Under the run lock: load the files not loaded before, run `dbt build` with the Segment tables
-    given (None: as chosen before, see chosen_segment_tables), read the counts. At a terminal
-    (without `quiet`), a status line shows the load's and the build's progress."""
-    started = time.monotonic()
-    result = RunResult(run_id=new_run_id())
-    progress = progress_wanted(quiet)
-    with run_lock(target.lock_path):
-        try:
-            target.check_writable()
-            segment_tables = chosen_segment_tables(target, segment_tables, loading_files=bool(files))
-            if files:
-                result.load = load_events(target, files, result.run_id, progress)
-                result.timings.load_seconds = time.monotonic() - started
-            command = ["build", *(["--full-refresh"] if full_refresh else [])]
-            if not unit_tests:  # they test the SQL, not the data: development and CI run them
-                command += ["--exclude-resource-type", "unit_test"]
-            dbt_vars = {"idr_segment_tables": segment_tables}
-            build_progress = BuildProgress(sys.stderr) if progress else None
-            # the load closed the file: a reader that came in since stops the run here, not inside dbt
-            target.check_writable()
-            result.outcome = run_dbt(
-                command, target.name, target.environment(), dbt_vars, quiet, log_path, build_progress
-            )
-            result.timings.dbt_seconds = result.outcome.seconds
-            if result.outcome.success:
-                published = time.monotonic()
-                result.publication = target.publish()
-                result.timings.publish_seconds = time.monotonic() - published
-                result.summary = target.summarize(result.run_id if result.load else None)
-        finally:
-            target.close()
-    result.timings.total_seconds = time.monotonic() - started
-    return result
-
-
 def run(args: argparse.Namespace) -> int:
     files = discover(args.events) if args.events else []
     target = make_target(args)
-    result = build_warehouse(target, files, args.segment_tables, args.full_refresh, args.quiet)
+    result = build_warehouse(
+        target, files, args.segment_tables, args.full_refresh, args.quiet, progress=progress_wanted(args.quiet)
+    )
     return _finish(target, result)
 
 
@@ -298,12 +205,7 @@ def load(args: argparse.Namespace) -> int:
     files = discover(args.events)
     target = make_target(args)
     started = time.monotonic()
-    with run_lock(target.lock_path):
-        try:
-            target.check_writable()
-            counts = load_events(target, files, new_run_id(), progress_wanted(quiet=False))
-        finally:
-            target.close()
+    counts = load_new_files(target, files, progress_wanted(quiet=False))
     print(
         f"loaded {counts.rows:,} rows ({counts.unreadable_rows:,} unreadable) from {counts.files} file(s) "
         f"into {target.location} in {time.monotonic() - started:.1f}s; "
@@ -313,66 +215,25 @@ def load(args: argparse.Namespace) -> int:
 
 
 def nightly(args: argparse.Namespace) -> int:
-    started_at = datetime.now(UTC)
     target = make_target(args)
-    writable_folder(args.reports.resolve(), "run reports", create=False)
-    writable_folder(args.logs.resolve(), "dbt logs", create=False)
-    if not args.events.is_dir():
-        error = EventFileError(f"{args.events}: no such directory")
-        failed = RunResult(run_id=started_at.strftime("%Y%m%dT%H%M%SZ-failed"))
-        _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
-        raise error
-    try:
-        files = discover([args.events])
-    except EventFileError:
-        files = []  # nothing arrived: the build still runs, so an interrupted run is completed
-    log_path = args.logs.resolve() / started_at.strftime("%Y%m%dT%H%M%SZ")
-    try:
-        result = build_warehouse(
-            target, files, args.segment_tables, args.full_refresh, args.quiet, log_path, unit_tests=False
-        )
-    except (AlreadyRunningError, warehouse.WarehouseBusyError):
-        raise  # another run is in charge; it writes its own report
-    except Exception as error:
-        failed = RunResult(run_id=started_at.strftime("%Y%m%dT%H%M%SZ-failed"))
-        _write_nightly_report(args, target, started_at, failed, f"{type(error).__name__}: {error}")
-        raise
-    succeeded = result.outcome is not None and result.outcome.success
-    failure = None if succeeded else f"dbt build failed: {_failure(result)}"
-    report_path = _write_nightly_report(args, target, started_at, result, failure)
-    code = _finish(target, result)
-    print(f"  report     {report_path}")
+    night = run_nightly(
+        target,
+        args.events,
+        args.reports.resolve(),
+        args.logs.resolve(),
+        args.segment_tables,
+        args.full_refresh,
+        args.quiet,
+        progress_wanted(args.quiet),
+    )
+    code = _finish(target, night.result)
+    print(f"  report     {night.report_path}")
     return code
 
 
-def _write_nightly_report(
-    args: argparse.Namespace, target: Target, started_at: datetime, result: RunResult, error: str | None
-) -> Path:
-    report = build_report(
-        run_id=result.run_id,
-        warehouse=target.location,
-        started_at=started_at,
-        finished_at=datetime.now(UTC),
-        status="failed" if error else "succeeded",
-        error=error,
-        load=result.load,
-        outcome=result.outcome,
-        summary=result.summary,
-        timings=result.timings,
-        publication=result.publication,
-    )
-    return write_report(report, args.reports.resolve())
-
-
-def _failure(result: RunResult) -> str:
-    """Why a build failed, in one line, with what to do when DuckDB ran out of memory."""
-    reason = result.outcome.reason if result.outcome else "not run"
-    return reason + duckdb_settings.out_of_memory_advice(reason)
-
-
 def _finish(target: Target, result: RunResult) -> int:
-    if result.outcome is None or not result.outcome.success:
-        reason = _failure(result)
+    if not result.succeeded:
+        reason = result.failure
         if duckdb_settings.is_lock_conflict(reason):
             print(
                 f"idr: {target.location} was opened by another process during the build (readers belong on "
@@ -441,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"idr: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
-        # the reader of the output went away (`idr.py report | head`): nothing more to say
+        # the reader of the output went away (`idr report | head`): nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (OSError, duckdb.Error) as error:

@@ -1,1 +1,0 @@
-"""Building blocks of the `scripts/idr.py` driver, one job per module."""
