@@ -19,6 +19,7 @@ TABLES = ("profile_identifiers", "profile_events", "profiles")
 
 SESSION = f"""
 import os
+import sys
 from pathlib import Path
 
 from idr.spark_session import open_session, read_profile
@@ -33,7 +34,7 @@ def session(spark_dir):
 READ = (
     SESSION
     + """
-import json, sys
+import json
 spark = session(sys.argv[1])
 for table, sql in json.loads(sys.argv[2]).items():
     for row in spark.sql(sql).collect():

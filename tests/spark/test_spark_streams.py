@@ -80,12 +80,15 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> Streams:
     on_duckdb = run_driver("run", "--events", events_file, "--db", duckdb_path, "--quiet")
 
     spark_dir.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WITH_A_KILLED_LOAD, str(spark_dir), json.dumps(killed_events()), KILLED_LOAD],
-        cwd=spark_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    holder_log = folder / "holder.log"
+    with holder_log.open("w") as log:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_WITH_A_KILLED_LOAD, str(spark_dir), json.dumps(killed_events()), KILLED_LOAD],
+            cwd=spark_dir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+        )  # fmt: skip
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding", holder_log.read_text()[-4000:]
         refused = run_driver("load", "--target", "spark", "--spark-dir", spark_dir, "--events", events_file, expect=3)
     finally:
         holder.communicate(input="", timeout=120)
