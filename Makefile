@@ -61,8 +61,10 @@ dbt-build: setup
 	rm -f build/ci/dbt_build.duckdb build/ci/dbt_build.duckdb.wal
 	IDR_DB_PATH=build/ci/dbt_build.duckdb $(BIN)/dbt build --target-path build/ci/target
 
+# in TEST_WORKERS processes (pytest-xdist), each test module in one of them (its fixtures built once)
+TEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 # The demo on Spark and on DuckDB must give the same profiles (tests/spark).
 test-spark: spark-setup

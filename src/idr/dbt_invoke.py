@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,10 @@ from idr.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+# The folders and files dbt parses (dbt_project.yml's paths); a change to any of them parses again.
+PARSED_PATHS = ("models", "macros", "seeds", "tests", "analyses", "dbt_project.yml", "profiles.yml")
+# The manifests parsed in this process, by what they were parsed from (see manifest_key).
+_MANIFESTS: dict[tuple[object, ...], Any] = {}
 
 
 @dataclass
@@ -52,11 +56,12 @@ def run_dbt(
     With `progress` on a terminal (and not `quiet`), dbt's nodes are shown on its line instead of
     dbt's own line per node; dbt still prints its warnings and errors, above that line."""
     os.environ.update(environment)
-    arguments = [*command, "--target", target, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    common = ["--target", target, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     if dbt_vars:
-        arguments += ["--vars", json.dumps(dbt_vars)]
+        common += ["--vars", json.dumps(dbt_vars)]
     if log_path is not None:
-        arguments += ["--log-path", str(log_path)]
+        common += ["--log-path", str(log_path)]
+    arguments = [*command, *common]
     if quiet:
         arguments.insert(0, "--quiet")
     shown = progress if progress is not None and progress.active and not quiet else None
@@ -73,7 +78,8 @@ def run_dbt(
             if shown is not None:
                 stack.enter_context(shown)
                 stack.enter_context(redirect_stdout(shown.above(sys.stdout)))
-            result = dbtRunner(callbacks=callbacks).invoke(arguments)
+            manifest = _parsed_manifest(target, common, dbt_vars)
+            result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(arguments)
     finally:
         if target == "duckdb":
             close_warehouse()
@@ -90,6 +96,42 @@ def run_dbt(
             for r in sorted(node_results, key=lambda r: -float(r.execution_time))[:10]
         ],
     )
+
+
+def _parsed_manifest(target: str, common: list[str], dbt_vars: dict[str, Any] | None) -> Any:
+    """The project as dbt parses it for `target` and these vars (`common`: the options of every
+    invocation), parsed once per process.
+
+    dbt's own partial parsing starts again from scratch whenever the profile changes, and the warehouse
+    file's path is in the profile: every run on another file (every test, every run of a process that
+    builds several warehouses) would parse the whole project again, about 3 s. The manifest does not
+    depend on the path, only on the database name dbt derives from it (the file's stem), the schema,
+    the vars and the project's files, which make the key. None when parsing fails: the command
+    itself then parses, and reports the error as dbt does."""
+    key = manifest_key(target, dbt_vars)
+    if key not in _MANIFESTS:
+        parsed = dbtRunner().invoke(["--quiet", "parse", *common])
+        if not parsed.success or parsed.result is None:
+            return None
+        _MANIFESTS[key] = parsed.result
+    return _MANIFESTS[key]
+
+
+def manifest_key(target: str, dbt_vars: dict[str, Any] | None) -> tuple[object, ...]:
+    """What a parsed manifest depends on: the target, the database name (the DuckDB file's stem), the
+    Spark schema, the vars, and the size and time of every file dbt parses."""
+    database = Path(os.environ.get("IDR_DB_PATH", "warehouse/identity.duckdb")).stem
+    schema = os.environ.get("IDR_SPARK_SCHEMA", "identity")
+    return (target, database, schema, json.dumps(dbt_vars or {}, sort_keys=True), tuple(_project_files()))
+
+
+def _project_files() -> Iterator[tuple[str, int, int]]:
+    for name in PARSED_PATHS:
+        root = PROJECT_DIR / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                status = path.stat()
+                yield str(path.relative_to(PROJECT_DIR)), status.st_size, status.st_mtime_ns
 
 
 def progress_callback(progress: BuildProgress) -> Callable[[Any], None]:
