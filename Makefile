@@ -68,7 +68,7 @@ pytest: setup
 
 # The demo on Spark and on DuckDB must give the same profiles (tests/spark).
 test-spark: spark-setup
-	$(BIN)/python -m pytest tests/spark
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope tests/spark
 
 test: lint dbt-build pytest test-spark
 

@@ -32,6 +32,7 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)
+    manifest: Any = None  # the parsed project dbt ran with (None: dbt parsed it itself)
 
     @property
     def reason(self) -> str:
@@ -73,6 +74,7 @@ def run_dbt(
         arguments = ["--log-level", "warn", "--log-level-file", file_level, *arguments]
         callbacks.append(progress_callback(shown))
     started = time.monotonic()
+    manifest = None
     try:
         with ExitStack() as stack:
             if shown is not None:
@@ -91,6 +93,7 @@ def run_dbt(
         seconds=seconds,
         failures=failures,
         statuses=dict(Counter(str(r.status).lower() for r in node_results)),
+        manifest=manifest,
         slowest_nodes=[
             (r.node.unique_id, round(float(r.execution_time), 3))
             for r in sorted(node_results, key=lambda r: -float(r.execution_time))[:10]

@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -66,10 +67,14 @@ def generation_path(db_path: Path, generation: int) -> Path:
 
 
 def marts(manifest_path: Path) -> list[Mart]:
-    """The enabled models of `models/marts`, from dbt's manifest (the build just wrote it)."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    """The enabled models of `models/marts`, from a manifest.json dbt wrote."""
+    return marts_of_nodes(json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"].values())
+
+
+def marts_of_nodes(nodes: Iterable[Mapping[str, Any]]) -> list[Mart]:
+    """The enabled models of `models/marts` among dbt's nodes, as manifest.json holds them."""
     found = []
-    for node in manifest["nodes"].values():
+    for node in nodes:
         config = node["config"]
         if node["resource_type"] != "model" or not config.get("enabled", True):
             continue

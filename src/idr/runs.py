@@ -129,7 +129,7 @@ def build_warehouse(
             result.timings.dbt_seconds = result.outcome.seconds
             if result.outcome.success:
                 published = time.monotonic()
-                result.publication = target.publish()
+                result.publication = target.publish(result.outcome.manifest)
                 result.timings.publish_seconds = time.monotonic() - published
                 result.summary = target.summarize(result.run_id if result.load else None)
         finally:

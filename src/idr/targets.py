@@ -41,7 +41,7 @@ class Target(Protocol):
 
     # after a successful build: publish the marts for readers; what was published, or None where readers
     # need no copy
-    def publish(self) -> publishing.Publication | None: ...
+    def publish(self, manifest: Any) -> publishing.Publication | None: ...
 
     def close(self) -> None: ...
 
@@ -102,9 +102,15 @@ class DuckDBTarget:
         finally:
             connection.close()
 
-    def publish(self) -> publishing.Publication | None:
-        manifest = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json"
-        return publishing.publish(self.db_path, publishing.marts(manifest))
+    def publish(self, manifest: Any) -> publishing.Publication | None:
+        """Publish the marts of `manifest` (the dbt manifest the build ran with; None: the one it wrote
+        to its target folder). The manifest in memory, since another run from this project may be
+        writing manifest.json at the same moment."""
+        if manifest is None:
+            path = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json"
+            return publishing.publish(self.db_path, publishing.marts(path))
+        models = [node.to_dict() for node in manifest.nodes.values() if node.resource_type == "model"]
+        return publishing.publish(self.db_path, publishing.marts_of_nodes(models))
 
     def close(self) -> None:
         """Nothing stays open: every step opens and closes the file."""
@@ -169,7 +175,7 @@ class SparkTarget:
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
         spark_warehouse.remember_inputs(self.session(), landing_schema, segment_tables)
 
-    def publish(self) -> publishing.Publication | None:
+    def publish(self, manifest: Any) -> publishing.Publication | None:
         """Spark's tables are read through its metastore by any number of readers while a build runs."""
         return None
 

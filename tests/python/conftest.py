@@ -97,16 +97,6 @@ def readers_differences(db_path: Path) -> dict[str, int]:
         connection.close()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Each process of a parallel run (pytest-xdist's workers) gets dbt's target and log folders of its
-    own: dbt writes its manifest, run results and log there on every invocation, and two processes
-    writing one file would mix them."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:
-        os.environ.setdefault("DBT_TARGET_PATH", str(PROJECT_DIR / "build" / "pytest" / worker / "target"))
-        os.environ.setdefault("DBT_LOG_PATH", str(PROJECT_DIR / "build" / "pytest" / worker / "logs"))
-
-
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled demo, built once for the session exactly as the README's first command builds it."""

@@ -33,12 +33,12 @@ def blank(value: object) -> bool:
 
 
 def priority(identifier_type: str) -> int:
-    return int(setting(identifier_type, "priority"))
+    return int(str(setting(identifier_type, "priority")))
 
 
 def occurred_at(event: dict) -> datetime:
     text = event.get("timestamp") or event.get("originalTimestamp") or event.get("receivedAt")
-    moment = datetime.fromisoformat(text)
+    moment = datetime.fromisoformat(str(text))
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
@@ -99,7 +99,7 @@ def breaks_limit(identifier_type: str, count: int) -> bool:
 
 def bucket(identifier_type: str, first_seen: datetime) -> str:
     """The calendar window (UTC) an identifier's limit counts it in."""
-    window = setting(identifier_type, "window")
+    window = str(setting(identifier_type, "window"))
     if window == "weekly":
         return (first_seen.date() - timedelta(days=first_seen.weekday())).isoformat()
     formats = {"ever": "", "annually": "%Y", "monthly": "%Y-%m", "daily": "%Y-%m-%d"}

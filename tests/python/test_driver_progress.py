@@ -178,7 +178,7 @@ def test_duckdb_config_opens_the_warehouse_with_those_settings(tmp_path: Path, m
     monkeypatch.setenv("IDR_THREADS", "1")
     monkeypatch.delenv("IDR_TEMP_DIR", raising=False)
     db_path = tmp_path / "db.duckdb"
-    connection = duckdb.connect(str(db_path), config=duckdb_config(db_path))
+    connection = duckdb.connect(str(db_path), config=duckdb_settings.connect_config(db_path))
     try:
         settings = connection.execute(
             "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
@@ -253,7 +253,7 @@ def dbt_show_settings(db_path: Path, environ: dict[str, str], tmp_path: Path) ->
 
 def duckdb_rendering(config: dict[str, str]) -> dict[str, object]:
     """The same settings as DuckDB itself reports them when opened with `config`."""
-    connection = duckdb.connect(":memory:", config=config)
+    connection = duckdb.connect(":memory:", config={**config})
     try:
         row = connection.execute(
             "select current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
@@ -365,7 +365,7 @@ def test_without_a_terminal_the_output_is_dbts_own_and_the_options_reach_dbt(tmp
 
 @pytest.mark.parametrize("command", ["run", "load", "nightly"])
 def test_a_bad_memory_limit_is_a_one_line_usage_error(tmp_path: Path, command: str) -> None:
-    events = [] if command == "run" else ["--events", tmp_path]
+    events: list[str | Path] = [] if command == "run" else ["--events", tmp_path]
     result = run_idr(command, *events, "--db", tmp_path / "db.duckdb", "--memory-limit", "lots", expect=2)
     assert_one_line_error(result.stderr, "--memory-limit 'lots'", "4GB")
     assert not (tmp_path / "db.duckdb").exists()
@@ -389,7 +389,7 @@ def test_bad_threads_and_a_bad_variable_are_one_line_usage_errors(tmp_path: Path
 
 def test_schedule_repeats_the_duckdb_options_given(tmp_path: Path) -> None:
     db_path = tmp_path / "db.duckdb"
-    options = ["--memory-limit", "8GB", "--threads", "2", "--temp-dir", tmp_path / "spill"]
+    options: list[str | Path] = ["--memory-limit", "8GB", "--threads", "2", "--temp-dir", tmp_path / "spill"]
     entry = run_idr("schedule", "--at", "02:30", "--events", tmp_path, "--db", db_path, *options).stdout.strip()
     assert f"--memory-limit 8GB --threads 2 --temp-dir {tmp_path / 'spill'} --db {db_path}" in entry
     assert entry.endswith(f"# idr-nightly {db_path}")

@@ -53,7 +53,7 @@ def write_files(folder: Path) -> None:
         "[\n" + ",\n".join([good[0], good[1], '{"messageId": "ba-bad", "type": tru}', good[2], good[3]]) + "\n]\n"
     )
     # placeholder user ids, each sent by two different people
-    placeholder_events = []
+    placeholder_events: list[dict[str, object]] = []
     for index, value in enumerate(PLACEHOLDERS):
         for person in (1, 2):
             placeholder_events.append(

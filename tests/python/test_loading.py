@@ -31,7 +31,7 @@ def load(tmp_path: Path, files: list[Path], load_id: str = "L1") -> list[Row]:
         ).fetchall()
     finally:
         connection.close()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def python_rows(path: Path) -> list[Row]:

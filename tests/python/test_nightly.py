@@ -18,7 +18,9 @@ from conftest import FIXTURES_DIR, IDR, PROJECT_DIR, query, run_idr
 TABLES = ["profiles", "profile_identifiers", "profile_events", "profile_traits", "rejected_events"]
 
 
-def nightly(events: Path, db_path: Path, reports: Path, *extra: str, expect: int | None = 0):
+def nightly(
+    events: Path, db_path: Path, reports: Path, *extra: str, expect: int | None = 0
+) -> subprocess.CompletedProcess[str]:
     return run_idr(
         "nightly",
         "--events",
