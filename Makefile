@@ -45,7 +45,8 @@ lint: setup
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	mkdir -p build/ci
-	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint models macros tests analyses
+	# sqlfluff in one process per core (--processes 0)
+	IDR_DB_PATH=build/ci/lint.duckdb $(BIN)/sqlfluff lint --processes 0 models macros tests analyses
 	# the macros' SQL, which the lint above skips (templated), checked in the SQL dbt compiles from every
 	# model (.sqlfluff-compiled); the keyed recursive CTEs' `using key (...)`, which sqlfluff cannot parse
 	# yet, is cut from that copy so that the stitching is checked too
@@ -54,7 +55,8 @@ lint: setup
 		--indirect-selection empty --target-path build/ci/lint-target
 	find build/ci/lint-target/compiled -name '*.sql' -exec sed -i -E \
 		's/ using key \([^)]*\)//; /sqlfluff:ignore:parsing/d' {} +
-	$(BIN)/sqlfluff lint --config .sqlfluff-compiled --disregard-sqlfluffignores build/ci/lint-target/compiled
+	$(BIN)/sqlfluff lint --processes 0 --config .sqlfluff-compiled --disregard-sqlfluffignores \
+		build/ci/lint-target/compiled
 
 dbt-build: setup
 	mkdir -p build/ci
