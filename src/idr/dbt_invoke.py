@@ -116,6 +116,8 @@ def _parsed_manifest(target: str, common: list[str], dbt_vars: dict[str, Any] | 
         parsed = dbtRunner().invoke(["--quiet", "parse", *common])
         if not parsed.success or parsed.result is None:
             return None
+        for older in [other for other in _MANIFESTS if other[-1] != key[-1]]:
+            del _MANIFESTS[older]  # parsed from files that have changed since
         _MANIFESTS[key] = parsed.result
     return _MANIFESTS[key]
 

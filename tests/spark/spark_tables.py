@@ -63,9 +63,11 @@ def run_driver(*args: str | Path, expect: int = 0) -> subprocess.CompletedProces
 
 
 def summary_lines(stdout: str) -> list[str]:
-    """The driver's printed counts, without the warehouse's name, the timings and the readers' copy (on
-    DuckDB only: Spark's readers query its tables through the metastore, and a night never locks them out)."""
-    return [line for line in stdout.splitlines() if not line.startswith(("Warehouse ", "  time ", "  readers "))]
+    """The driver's printed counts, without the warehouse's name, the timings, the run report's path and
+    the readers' copy (on DuckDB only: Spark's readers query its tables through the metastore, and a
+    night never locks them out)."""
+    skipped = ("Warehouse ", "  time ", "  report ", "  readers ")
+    return [line for line in stdout.splitlines() if not line.startswith(skipped)]
 
 
 def compared_columns(duckdb_path: Path) -> dict[str, list[str]]:

@@ -71,13 +71,18 @@ def killed_events() -> list[dict[str, object]]:
 def streams(tmp_path_factory: pytest.TempPathFactory) -> Streams:
     folder = tmp_path_factory.mktemp("stream_engines")
     rng = random.Random(11)
-    events_file = folder / "streams.ndjson"
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    events_file = inbox / "streams.ndjson"
     with events_file.open("w", encoding="utf-8") as handle:
         for number in range(STREAMS):
             for event in stream(number, rng, events=rng.randint(1, 40)):
                 handle.write(json.dumps(event) + "\n")
     duckdb_path, spark_dir = folder / "identity.duckdb", folder / "spark"
-    on_duckdb = run_driver("run", "--events", events_file, "--db", duckdb_path, "--quiet")
+    # nightly runs, as a workspace's every night (dbt's unit tests, which test the SQL and not these
+    # events, run on Spark with the demo: tests/spark/test_spark_equality.py)
+    nightly = ("nightly", "--events", inbox, "--quiet", "--reports")
+    on_duckdb = run_driver(*nightly, folder / "reports-duckdb", "--db", duckdb_path)
 
     spark_dir.mkdir()
     holder_log = folder / "holder.log"
@@ -95,7 +100,7 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> Streams:
     assert holder.returncode == 0
 
     spark = ("--target", "spark", "--spark-dir", spark_dir)
-    on_spark = run_driver("run", "--events", events_file, *spark, "--quiet")
+    on_spark = run_driver(*nightly, folder / "reports-spark", *spark)
     loaded_again = run_driver("load", "--events", events_file, *spark)
     return Streams(
         rows=both_engines(duckdb_path, spark_dir),
