@@ -134,7 +134,7 @@ def _project_files() -> Iterator[tuple[str, int, int]]:
     for name in PARSED_PATHS:
         root = PROJECT_DIR / name
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-            if path.is_file():
+            if path.is_file() and "__pycache__" not in path.parts:  # Python writes these as it imports
                 status = path.stat()
                 yield str(path.relative_to(PROJECT_DIR)), status.st_size, status.st_mtime_ns
 

@@ -49,6 +49,8 @@ def test_a_changed_or_added_project_file_parses_again(project: Path, monkeypatch
     (project / "models" / "b.sql").write_text("select 1 as b\n")
     added = key(monkeypatch, "/a/identity.duckdb")
     assert added not in (first, changed)
-    (project / "target").mkdir()  # dbt's output is not parsed
+    (project / "target").mkdir()  # dbt's output is not parsed, nor Python's compiled files
     (project / "target" / "manifest.json").write_text("{}")
+    (project / "tests" / "__pycache__").mkdir(parents=True)
+    (project / "tests" / "__pycache__" / "helper.cpython-311.pyc").write_bytes(b"\0")
     assert key(monkeypatch, "/a/identity.duckdb") == added
