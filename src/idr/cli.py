@@ -6,6 +6,10 @@
     idr nightly --events DIR         load the folder's new files, build, write a run report
     idr schedule --at 02:30 --events DIR [--install]   a crontab entry for the nightly run
     idr report                       print the summary of an existing warehouse
+    idr profile TYPE:VALUE [--json]  one profile: traits, identifiers, latest events, merges
+    idr explain TYPE:VALUE TYPE:VALUE  why two identifiers are, or are not, in one profile
+    idr graph TYPE:VALUE --out F.svg a picture of a profile's identity graph (.svg, .png, .html)
+    idr sql ["QUERY"] [--csv|--json] a read-only query on the marts (a prompt without QUERY)
 
 Every command builds on the embedded DuckDB file (--db) by default; with --target spark, on a local
 Spark warehouse (--spark-dir) through dbt-spark (`make spark-setup` installs it).
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from idr import duckdb_settings, inputs, warehouse
+from idr import duckdb_settings, graph_drawing, inputs, lookup, lookup_commands, warehouse
 from idr.dbt_invoke import PROJECT_DIR
 from idr.duckdb_settings import SettingsError
 from idr.event_files import EventFileError, discover
@@ -44,7 +48,7 @@ from idr.spark_warehouse import LandingTableError
 from idr.summary import WarehouseMissingError
 from idr.targets import DuckDBTarget, SparkTarget, Target
 
-DEFAULT_DB = PROJECT_DIR / "warehouse" / "identity.duckdb"
+DEFAULT_DB = lookup_commands.DEFAULT_DB
 DEFAULT_SPARK_DIR = PROJECT_DIR / "warehouse" / "spark"
 EXIT_BUILD_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -106,6 +110,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
     for command in (run, load, nightly, schedule):
         add_duckdb_options(command)
+    lookup_commands.add_lookup_commands(commands)
 
     for command in (run, load, nightly, report, schedule):
         command.add_argument(
@@ -280,7 +285,14 @@ def schedule(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    commands = {"run": run, "load": load, "nightly": nightly, "report": report, "schedule": schedule}
+    commands = {
+        "run": run,
+        "load": load,
+        "nightly": nightly,
+        "report": report,
+        "schedule": schedule,
+        **lookup_commands.COMMANDS,
+    }
     try:
         os.environ.update(duckdb_environment(args))  # read by profiles.yml and by the driver's connections
         return commands[args.command](args)
@@ -292,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         SettingsError,
         SparkUnavailableError,
         LandingTableError,
+        lookup.NotFoundError,
+        lookup.LookupUsageError,
+        graph_drawing.GraphFormatError,
     ) as error:
         print(f"idr: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
