@@ -34,10 +34,11 @@ from pathlib import Path
 
 import duckdb
 
-from idr import duckdb_settings, graph_drawing, inputs, lookup, lookup_commands, warehouse
+from idr import duckdb_settings, inputs, lookup, lookup_commands, warehouse
 from idr.dbt_invoke import PROJECT_DIR
 from idr.duckdb_settings import SettingsError
 from idr.event_files import EventFileError, discover
+from idr.messages import first_line
 from idr.progress import is_terminal
 from idr.report import Timings, format_summary
 from idr.run_lock import AlreadyRunningError, FolderNotWritableError
@@ -306,7 +307,6 @@ def main(argv: list[str] | None = None) -> int:
         LandingTableError,
         lookup.NotFoundError,
         lookup.LookupUsageError,
-        graph_drawing.GraphFormatError,
     ) as error:
         print(f"idr: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -321,13 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (OSError, duckdb.Error) as error:
-        print(f"idr: the run stopped: {_first_line(str(error))}", file=sys.stderr)
+        print(f"idr: the run stopped: {first_line(str(error))}", file=sys.stderr)
         return EXIT_BUILD_FAILED
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else "no message"
 
 
 if __name__ == "__main__":

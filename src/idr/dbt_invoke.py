@@ -15,6 +15,7 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
+from idr.messages import first_line
 from idr.progress import BuildProgress
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -174,15 +175,10 @@ def close_warehouse() -> None:
 
 def _failures(result: Any, node_results: list[Any]) -> list[str]:
     if result.exception is not None:
-        return [_first_line(str(result.exception))]
+        return [first_line(str(result.exception))]
     failures = []
     for node_result in node_results:
         if str(node_result.status).lower() in FAILED_STATUSES:
             node = node_result.node
-            failures.append(f"{node.resource_type} {node.name}: {_first_line(node_result.message or '')}")
+            failures.append(f"{node.resource_type} {node.name}: {first_line(node_result.message or '')}")
     return failures
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else "no message"

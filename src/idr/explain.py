@@ -60,10 +60,8 @@ def explain(connection: duckdb.DuckDBPyConnection, first: Reference, second: Ref
     identifier_a, identifier_b = find_identifier(connection, first), find_identifier(connection, second)
     if identifier_a.profile_id == identifier_b.profile_id:
         edges = profile_edges(connection, [identifier_a.profile_id], refused=False)
-        try:
-            path = _shortest_path(_identifier_graph(edges), str(identifier_a), str(identifier_b))
-        except nx.NetworkXException:  # one profile is always one connected graph of links; guard anyway
-            path = []
+        # the stitching merges only along accepted links, so one profile's links always connect it
+        path = _shortest_path(_identifier_graph(edges), str(identifier_a), str(identifier_b))
         links = [_with_first_events(connection, link) for link in _links_along(path, edges)]
         return Explanation(identifier_a, identifier_b, "same_profile", links)
     refused = _refused_chain(connection, identifier_a.profile_id, identifier_b.profile_id)

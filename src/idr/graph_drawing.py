@@ -20,6 +20,8 @@ import networkx as nx
 from matplotlib.figure import Figure  # drawn without pyplot: no screen, no global figure state
 from matplotlib.lines import Line2D
 
+from idr.lookup import LookupUsageError
+
 matplotlib.rcParams["svg.hashsalt"] = "idr"  # the same ids in the SVG every time
 
 FORMATS = (".svg", ".png", ".html")
@@ -28,7 +30,7 @@ OUTSIDE_COLOUR = "#bab0ac"
 REFUSED_COLOUR = "#e15759"
 
 
-class GraphFormatError(ValueError):
+class GraphFormatError(LookupUsageError):
     """An output file name whose suffix is not .svg, .png or .html (exit 2)."""
 
 

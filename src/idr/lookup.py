@@ -67,9 +67,10 @@ def parse_reference(text: str) -> Reference:
     return Reference(identifier_type.strip(), value)
 
 
-def open_marts(db_path: Path) -> duckdb.DuckDBPyConnection:
+def open_marts(db_path: Path, required: Sequence[str] = LOOKUP_TABLES) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the marts of the warehouse `db_path`: its readers' copy, else (never
-    published) the file itself; WarehouseBusyError while a build holds a never-published file."""
+    published) the file itself; WarehouseBusyError while a build holds a never-published file, NotFoundError
+    when a `required` table is missing (a warehouse built by an earlier version)."""
     published = reader_path(db_path)
     path = published if published.exists() else db_path
     if not path.exists():
@@ -83,7 +84,7 @@ def open_marts(db_path: Path) -> duckdb.DuckDBPyConnection:
             ) from None
         raise
     present = {name for (name,) in connection.execute("select table_name from information_schema.tables").fetchall()}
-    missing = [name for name in LOOKUP_TABLES if name not in present]
+    missing = [name for name in required if name not in present]
     if missing:
         connection.close()
         raise NotFoundError(

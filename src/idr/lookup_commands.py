@@ -16,8 +16,9 @@ from typing import Any
 
 import duckdb
 
-from idr import explain, graph_drawing, lookup, lookup_text, query_output, sql_prompt
+from idr import explain, lookup, lookup_text, query_output, sql_prompt
 from idr.dbt_invoke import PROJECT_DIR
+from idr.messages import first_line
 from idr.progress import is_terminal
 
 DEFAULT_DB = PROJECT_DIR / "warehouse" / "identity.duckdb"
@@ -72,6 +73,8 @@ def explain_command(args: argparse.Namespace) -> int:
 
 
 def graph(args: argparse.Namespace) -> int:
+    from idr import graph_drawing  # matplotlib: imported by the command that draws, not by every idr start
+
     with lookup.open_marts((args.db or DEFAULT_DB).resolve()) as connection:
         found = lookup.load_profile(connection, lookup.parse_reference(args.reference), events=0)
         edges = explain.profile_edges(connection, [found.profile_id])
@@ -85,12 +88,12 @@ def graph(args: argparse.Namespace) -> int:
 
 def sql(args: argparse.Namespace) -> int:
     output = "csv" if args.csv else "json" if args.json else "table"
-    with lookup.open_marts((args.db or DEFAULT_DB).resolve()) as connection:
+    with lookup.open_marts((args.db or DEFAULT_DB).resolve(), required=()) as connection:
         if args.query is not None:
             try:
                 print(sql_prompt.run_query(connection, args.query, output))
             except duckdb.Error as error:
-                raise lookup.LookupUsageError(f"the query failed: {sql_prompt.first_line(str(error))}") from None
+                raise lookup.LookupUsageError(f"the query failed: {first_line(str(error))}") from None
             return 0
         interactive = is_terminal(sys.stdin)
         lines = _prompted_lines() if interactive else sys.stdin

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 import duckdb
 
+from idr.messages import first_line
 from idr.query_output import format_rows
 
 PROMPT = "idr> "
@@ -49,8 +50,3 @@ def prompt(
     if pending:
         execute(" ".join(pending).rstrip(";"))
     return failed
-
-
-def first_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else "no message"

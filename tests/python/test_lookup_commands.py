@@ -230,3 +230,4 @@ def test_a_warehouse_being_built_before_its_first_publishing_is_busy(tmp_path: P
     connection.close()
     before = run_idr("profile", "user_id:abc123def", "--db", older, expect=2)
     assert_one_line_error(before.stderr, "no identifier_types", "with this version first")
+    assert run_idr("sql", "select count(*) from profiles", "--db", older, "--csv").stdout.startswith("count_star()")
