@@ -166,3 +166,29 @@
         {%- endif %}
     )
 {%- endmacro %}
+
+{#- The context.externalIds entries of the events of `relation` (columns event_key, occurred_at,
+    context_external_ids) as identifiers: one row per entry with a type and a value, the type
+    lower-cased and trimmed, the value normalised as every identifier is. -#}
+{% macro idr_external_identifier_rows(relation) -%}
+    select * from (
+        select
+            event_key,
+            occurred_at,
+            identifier_type,
+            {{ idr_normalized_identifier_value('raw_value', type_expr='identifier_type') }} as identifier_value,
+            'context.externalIds' as identifier_source
+        from (
+            select
+                event_key,
+                occurred_at,
+                lower(trim({{ idr_json_extract('entry_json', ['type']) }})) as identifier_type,
+                {{ idr_json_extract('entry_json', ['id']) }} as raw_value
+            from (
+                {{ idr_json_entries(relation, ['event_key', 'occurred_at'], 'context_external_ids') }}
+            ) as entries
+        ) as external_ids
+        where coalesce(identifier_type, '') <> ''
+    ) as normalized
+    where coalesce(identifier_value, '') <> ''
+{%- endmacro %}

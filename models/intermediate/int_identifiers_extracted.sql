@@ -23,26 +23,8 @@ events_with_external_ids as (
     where context_external_ids is not null
 ),
 
-external_ids as (
-    select
-        event_key,
-        occurred_at,
-        lower(trim({{ idr_json_extract('entry_json', ['type']) }})) as identifier_type,
-        {{ idr_json_extract('entry_json', ['id']) }} as raw_value
-    from (
-        {{ idr_json_entries('events_with_external_ids', ['event_key', 'occurred_at'], 'context_external_ids') }}
-    ) as entries
-),
-
 external_identifiers as (
-    select
-        event_key,
-        occurred_at,
-        identifier_type,
-        {{ idr_normalized_identifier_value('raw_value', type_expr='identifier_type') }} as identifier_value,
-        'context.externalIds' as identifier_source
-    from external_ids
-    where coalesce(identifier_type, '') <> ''
+    {{ idr_external_identifier_rows('events_with_external_ids') }}
 ),
 
 with_external_ids as (
@@ -55,7 +37,6 @@ with_external_ids as (
         min(identifier_source) as identifier_source
     from (
         select * from external_identifiers
-        where coalesce(identifier_value, '') <> ''
         {%- for source_select in idr_identifier_source_selects('events_with_external_ids') %}
         union all
         {{ source_select }}

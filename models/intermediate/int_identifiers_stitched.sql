@@ -13,11 +13,38 @@
     before: downstream models re-assign only the events of identifiers that moved. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='delete+insert', unique_key='identifier_key') }}
 
+{#- a full refresh names its profiles after the profiles before it, as a night does
+    (macros/profile_carry_over.sql); `previous` is where the earlier profiles are read from -#}
+{%- set carried = none if is_incremental() else idr_carried_profiles() %}
+{%- set keeps_ids = is_incremental() or carried is not none %}
+{%- set previous_relation = this if is_incremental() else 'carried_profiles' %}
+
 -- The DuckDB stitching uses a keyed recursive CTE (USING KEY) that sqlfluff cannot parse yet.
 -- sqlfluff:ignore:parsing
 with identifiers_keyed as (
     select * from {{ ref('int_identifiers_keyed') }}
 ),
+{%- if carried is not none %}
+
+carried_profiles as (
+    -- the profiles before the full refresh, by the rebuilt identifiers' keys
+    select
+        identifiers_keyed.identifier_key,
+        carried.identifier_type,
+        carried.identifier_value,
+        carried.identifier_priority,
+        carried.first_seen_at,
+        carried.profile_id,
+        carried.previous_profile_id,
+        carried.was_profile_anchor,
+        carried.profile_changed_at
+    from {{ carried }} as carried
+    inner join identifiers_keyed
+        on
+            carried.identifier_type = identifiers_keyed.identifier_type
+            and carried.identifier_value = identifiers_keyed.identifier_value
+),
+{%- endif %}
 
 affected_keys as (
     {%- if is_incremental() %}
@@ -77,7 +104,7 @@ anchors as (
     inner join anchor_keys on grouped.identifier_key = anchor_keys.anchor_key
 ),
 
-{%- if is_incremental() %}
+{%- if keeps_ids %}
 
 previous_profiles as (
     -- every earlier profile of the affected identifiers, with its oldest identifier at the time
@@ -96,7 +123,7 @@ previous_profiles as (
                     previous.identifier_type,
                     previous.identifier_value
             ) as age_rank
-        from {{ this }} as previous
+        from {{ previous_relation }} as previous
         where previous.identifier_key in (select affected_keys.identifier_key from affected_keys)
     ) as ranked
     where age_rank = 1
@@ -126,13 +153,15 @@ hashed_ids as (
 profile_ids as (
     select
         anchors.component_key,
-        {%- if is_incremental() %}
+        {%- if keeps_ids %}
         -- a new id never takes one still in use: when the hash of the oldest identifier already names
         -- another profile (its oldest identifier moved here in a split), the run id is mixed in
         coalesce(
             surviving_ids.profile_id,
             case
-                when hashed_ids.profile_id in (select distinct previous.profile_id from {{ this }} as previous)
+                when hashed_ids.profile_id in (
+                    select distinct previous.profile_id from {{ previous_relation }} as previous
+                )
                     then {{ idr_sql_string(var('idr_profile_id_prefix')) }} || substr(
                         {{ dbt.hash("anchors.identifier_type || ':' || anchors.identifier_value || ':"
                                     ~ invocation_id ~ "'") }}, 1, 20
@@ -146,7 +175,7 @@ profile_ids as (
         {%- endif %}
     from anchors
     inner join hashed_ids on anchors.component_key = hashed_ids.component_key
-    {%- if is_incremental() %}
+    {%- if keeps_ids %}
     left join surviving_ids
         on anchors.component_key = surviving_ids.component_key and surviving_ids.survivor_rank = 1
     {%- endif %}
@@ -165,7 +194,7 @@ resolved as (
         grouped.limit_window_start_at,
         grouped.connected_key,
         profile_ids.profile_id,
-        {%- if is_incremental() %}
+        {%- if keeps_ids %}
         -- an identifier whose profile did not change keeps the record of its last change, so that a
         -- change made by a run killed before the downstream models is still seen by the next run
         case
@@ -189,8 +218,8 @@ resolved as (
         {{ idr_batch_marker() }} as batch_started_at
     from grouped
     inner join profile_ids on grouped.component_key = profile_ids.component_key
-    {%- if is_incremental() %}
-    left join {{ this }} as previous on grouped.identifier_key = previous.identifier_key
+    {%- if keeps_ids %}
+    left join {{ previous_relation }} as previous on grouped.identifier_key = previous.identifier_key
     left join previous_profiles on grouped.identifier_key = previous_profiles.anchor_key
     {%- endif %}
 ),

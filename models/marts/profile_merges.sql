@@ -2,6 +2,9 @@
     into an older one. The id of the merged profile lives on in profile_id_map. -#}
 {{ config(materialized=idr_incremental(), incremental_strategy='append') }}
 
+{#- a full refresh keeps the merges before it (macros/profile_carry_over.sql) -#}
+{%- set carried_merges = none if is_incremental() else idr_carried_merges() %}
+
 with identifiers_stitched as (
     select * from {{ ref('int_identifiers_stitched') }}
     where {{ idr_unprocessed() }}
@@ -17,7 +20,11 @@ merged as (
     where
         was_profile_anchor
         and previous_profile_id <> profile_id
+        {%- if is_incremental() %}
         and {{ idr_unprocessed(column='profile_changed_at') }}
+        {%- else %}
+        and profile_changed_at = {{ idr_batch_marker() }}
+        {%- endif %}
 ),
 
 causes as (
@@ -34,7 +41,7 @@ causes as (
     where is_touched
 ),
 
-final as (
+merged_now as (
     select
         merged.merged_profile_id,
         merged.profile_id,
@@ -46,6 +53,22 @@ final as (
     from merged
     left join causes
         on merged.profile_id = causes.profile_id and causes.trust_rank = 1
+),
+
+final as (
+    select * from merged_now
+    {%- if carried_merges is not none %}
+    union all
+    select
+        merged_profile_id,
+        profile_id,
+        merged_by_identifier_type,
+        merged_by_identifier_value,
+        merged_at,
+        merged_in_run_id,
+        batch_started_at
+    from {{ carried_merges }}
+    {%- endif %}
 )
 
 select * from final

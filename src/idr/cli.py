@@ -10,6 +10,7 @@
     idr explain TYPE:VALUE TYPE:VALUE  why two identifiers are, or are not, in one profile
     idr graph TYPE:VALUE --out F.svg a picture of a profile's identity graph (.svg, .png, .html)
     idr sql ["QUERY"] [--csv|--json] a read-only query on the marts (a prompt without QUERY)
+    idr forget TYPE:VALUE... [--from-file F] [--dry-run]  forget people everywhere and suppress them
 
 Every command builds on the embedded DuckDB file (--db) by default; with --target spark, on a local
 Spark warehouse (--spark-dir) through dbt-spark (`make spark-setup` installs it).
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from idr import duckdb_settings, inputs, lookup, lookup_commands, warehouse
+from idr import duckdb_settings, forget_command, forgetting, inputs, lookup, lookup_commands, warehouse
 from idr.dbt_invoke import PROJECT_DIR
 from idr.duckdb_settings import SettingsError
 from idr.event_files import EventFileError, discover
@@ -42,7 +43,7 @@ from idr.messages import first_line
 from idr.progress import is_terminal
 from idr.report import Timings, format_summary
 from idr.run_lock import AlreadyRunningError, FolderNotWritableError
-from idr.runs import RunResult, build_warehouse, load_new_files, run_nightly
+from idr.runs import RunResult, build_warehouse, forget_people, load_new_files, run_nightly
 from idr.scheduling import ScheduleError, cron_entry, install
 from idr.spark_session import SparkUnavailableError
 from idr.spark_warehouse import LandingTableError
@@ -109,11 +110,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     schedule.add_argument("--install", action="store_true", help="install the entry in your crontab")
 
-    for command in (run, load, nightly, schedule):
+    forget = forget_command.add_forget_command(commands)
+    for command in (run, load, nightly, schedule, forget):
         add_duckdb_options(command)
     lookup_commands.add_lookup_commands(commands)
 
-    for command in (run, load, nightly, report, schedule):
+    for command in (run, load, nightly, report, schedule, forget):
         command.add_argument(
             "--target",
             choices=["duckdb", "spark"],
@@ -256,6 +258,22 @@ def _finish(target: Target, result: RunResult) -> int:
     return 0
 
 
+def forget(args: argparse.Namespace) -> int:
+    if args.target == "spark":
+        raise UsageError(
+            "idr forget works on the DuckDB target only: Spark's parquet tables cannot delete rows in place "
+            "(docs/privacy.md)"
+        )
+    references = forgetting.parse_requests(forget_command.requested(args))
+    target = make_target(args)
+    assert isinstance(target, DuckDBTarget)
+    forget_run = forget_people(target, references, args.dry_run, args.quiet, progress_wanted(args.quiet))
+    forget_command.print_forget(forget_run, args.dry_run)
+    if forget_run.result is None or forget_run.result.succeeded:
+        return 0
+    return EXIT_BUSY if duckdb_settings.is_lock_conflict(forget_run.result.failure) else EXIT_BUILD_FAILED
+
+
 def report(args: argparse.Namespace) -> int:
     started = time.monotonic()
     target = make_target(args)
@@ -292,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         "nightly": nightly,
         "report": report,
         "schedule": schedule,
+        "forget": forget,
         **lookup_commands.COMMANDS,
     }
     try:

@@ -8,7 +8,8 @@ warehouse that has loaded files (or is about to) never builds the demo: only a n
 
 from __future__ import annotations
 
-SEGMENT_TABLE_CHOICES = ("seeds", "source", "none")
+SEEDS, SOURCE, NO_TABLES = "seeds", "source", "none"
+SEGMENT_TABLE_CHOICES = (SEEDS, SOURCE, NO_TABLES)
 # The table, in the landing schema, that remembers the choice.
 INPUTS_TABLE = "warehouse_inputs"
 

@@ -86,10 +86,17 @@ def marts_of_nodes(nodes: Iterable[Mapping[str, Any]]) -> list[Mart]:
     return sorted(found, key=lambda mart: mart.name)
 
 
-def publish(db_path: Path, tables: Sequence[Mart]) -> Publication:
+def publish(db_path: Path, tables: Sequence[Mart], fresh: bool = False) -> Publication:
     """Bring the older generation up to date with the warehouse's marts, then point the readers' link at
-    it. The warehouse must be closed for writing (it is attached read-only)."""
+    it. The warehouse must be closed for writing (it is attached read-only). With `fresh` (after a forget),
+    both generations are first removed and written again from nothing, so that neither keeps a byte of
+    what the warehouse no longer holds (a reader that has one open keeps reading it until it reconnects)."""
     link = reader_path(db_path)
+    if fresh:
+        for generation in GENERATIONS:
+            path = generation_path(db_path, generation)
+            for stale in (path, path.with_name(path.name + ".wal")):
+                stale.unlink(missing_ok=True)
     generation = _older_generation(db_path, link)
     target = generation_path(db_path, generation)
     connection, is_new = _open_generation(target, db_path)

@@ -13,16 +13,17 @@ from pathlib import Path
 
 import yaml
 
-from idr import duckdb_settings, inputs
+from idr import duckdb_settings, forgetting, inputs, warehouse
 from idr.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
 from idr.event_files import EventFileError, discover
+from idr.lookup import Reference
 from idr.progress import BuildProgress, LoadProgress
 from idr.publishing import Publication
 from idr.report import Timings
 from idr.run_lock import AlreadyRunningError, run_lock, writable_folder
 from idr.run_report import build_report, write_report
 from idr.summary import WarehouseSummary
-from idr.targets import Target
+from idr.targets import DuckDBTarget, Target
 from idr.warehouse import LoadCounts, WarehouseBusyError
 
 
@@ -33,6 +34,7 @@ class RunResult:
     outcome: DbtOutcome | None = None
     summary: WarehouseSummary | None = None
     publication: Publication | None = None  # the marts published for readers
+    forget_requests: list[str] = field(default_factory=list)  # the forget requests this run finished
     timings: Timings = field(default_factory=Timings)
 
     @property
@@ -116,26 +118,46 @@ def build_warehouse(
             if files:
                 result.load = load_events(target, files, result.run_id, progress)
                 result.timings.load_seconds = time.monotonic() - started
-            command = ["build", *(["--full-refresh"] if full_refresh else [])]
-            if not unit_tests:  # they test the SQL, not the data: development and CI run them
-                command += ["--exclude-resource-type", "unit_test"]
-            dbt_vars = {"idr_segment_tables": segment_tables}
-            build_progress = BuildProgress(sys.stderr) if progress else None
-            # the load closed the file: a reader that came in since stops the run here, not inside dbt
-            target.check_writable()
-            result.outcome = run_dbt(
-                command, target.name, target.environment(), dbt_vars, quiet, log_path, build_progress
-            )
-            result.timings.dbt_seconds = result.outcome.seconds
-            if result.outcome.success:
-                published = time.monotonic()
-                result.publication = target.publish(result.outcome.manifest)
-                result.timings.publish_seconds = time.monotonic() - published
-                result.summary = target.summarize(result.run_id if result.load else None)
+            _build_locked(target, result, segment_tables, full_refresh, quiet, log_path, unit_tests, progress)
         finally:
             target.close()
     result.timings.total_seconds = time.monotonic() - started
     return result
+
+
+def _build_locked(
+    target: Target,
+    result: RunResult,
+    segment_tables: str,
+    full_refresh: bool,
+    quiet: bool,
+    log_path: Path | None,
+    unit_tests: bool,
+    progress: bool,
+) -> None:
+    """`dbt build`, then publishing and the counts, into `result` (the caller holds the run lock). Forget
+    requests not finished yet (idr forget) make it a full refresh without reloading the seeds (their
+    forgotten rows stay deleted), which then rewrites the file and publishes every generation anew."""
+    forget_requests = target.pending_forget_requests(landing_schema())
+    command = ["build", *(["--full-refresh"] if full_refresh or forget_requests else [])]
+    if not unit_tests:  # they test the SQL, not the data: development and CI run them
+        command += ["--exclude-resource-type", "unit_test"]
+    if forget_requests and segment_tables == inputs.SEEDS:
+        command += ["--exclude-resource-type", "seed"]
+    dbt_vars = {"idr_segment_tables": segment_tables}
+    build_progress = BuildProgress(sys.stderr) if progress else None
+    # the load closed the file: a reader that came in since stops the run here, not inside dbt
+    target.check_writable()
+    result.outcome = run_dbt(command, target.name, target.environment(), dbt_vars, quiet, log_path, build_progress)
+    result.timings.dbt_seconds = result.outcome.seconds
+    if result.outcome.success:
+        published = time.monotonic()
+        if forget_requests:
+            target.finish_forget_requests(landing_schema(), forget_requests)
+            result.forget_requests = forget_requests
+        result.publication = target.publish(result.outcome.manifest, fresh=bool(forget_requests))
+        result.timings.publish_seconds = time.monotonic() - published
+        result.summary = target.summarize(result.run_id if result.load else None)
 
 
 def run_nightly(
@@ -199,3 +221,49 @@ def _write_report(
         publication=result.publication,
     )
     return write_report(report, reports_dir)
+
+
+@dataclass
+class ForgetRun:
+    """What `idr forget` did: the request planned (counts by table), and the rebuild (none on a dry run)."""
+
+    plan: forgetting.ForgetPlan
+    result: RunResult | None = None
+
+
+def segment_schema(segment_tables: str) -> str | None:
+    """The schema of the Segment tables a DuckDB warehouse builds from: the demo seeds' (dbt names it
+    `main_` + the seeds' `+schema`), the var idr_segment_schema for your own, none for `none`."""
+    if segment_tables == inputs.SOURCE:
+        return str(project_vars().get("idr_segment_schema", "segment"))
+    if segment_tables == inputs.SEEDS:
+        with (PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
+            seeds = yaml.safe_load(handle)["seeds"]["identity_resolution"]
+        return f"main_{seeds['+schema']}"
+    return None
+
+
+def forget_people(
+    target: DuckDBTarget, references: list[Reference], dry_run: bool, quiet: bool, progress: bool = False
+) -> ForgetRun:
+    """Under the run lock: plan the request; unless `dry_run`, apply it (idr.forgetting) and rebuild every
+    table from the landing table, keeping everyone else's profile ids and merges, then rewrite the file
+    and publish anew (_build_locked finishes every pending request)."""
+    started = time.monotonic()
+    with run_lock(target.lock_path):
+        target.check_writable()
+        segment_tables = chosen_segment_tables(target, None, loading_files=False)
+        schema = segment_schema(segment_tables)
+        connection = warehouse.connect(target.db_path)
+        try:
+            forgetting.check_warehouse(connection, target.db_path)
+            planned = forgetting.plan(connection, references, landing_schema(), schema)
+            if dry_run:
+                return ForgetRun(planned)
+            forgetting.apply(connection, planned, landing_schema(), schema)
+        finally:
+            connection.close()
+        result = RunResult(run_id=new_run_id())
+        _build_locked(target, result, segment_tables, False, quiet, None, unit_tests=False, progress=progress)
+    result.timings.total_seconds = time.monotonic() - started
+    return ForgetRun(planned, result)

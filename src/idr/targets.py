@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from idr import loading, publishing, spark_session, spark_warehouse, warehouse
+from idr import file_rewrite, forgetting, loading, publishing, spark_session, spark_warehouse, warehouse
 from idr.dbt_invoke import PROJECT_DIR
 from idr.summary import WarehouseMissingError, WarehouseSummary
 from idr.warehouse import FileLoaded, LoadCounts
@@ -39,9 +39,15 @@ class Target(Protocol):
 
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None: ...
 
-    # after a successful build: publish the marts for readers; what was published, or None where readers
-    # need no copy
-    def publish(self, manifest: Any) -> publishing.Publication | None: ...
+    # after a successful build: publish the marts for readers (`fresh`: every generation written anew);
+    # what was published, or None where readers need no copy
+    def publish(self, manifest: Any, fresh: bool = False) -> publishing.Publication | None: ...
+
+    # the forget requests (idr forget) whose rebuild has not finished; the next build finishes them
+    def pending_forget_requests(self, landing_schema: str) -> list[str]: ...
+
+    # after the rebuild that finishes them: no byte of the forgotten rows stays in the warehouse
+    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -102,15 +108,34 @@ class DuckDBTarget:
         finally:
             connection.close()
 
-    def publish(self, manifest: Any) -> publishing.Publication | None:
+    def publish(self, manifest: Any, fresh: bool = False) -> publishing.Publication | None:
         """Publish the marts of `manifest` (the dbt manifest the build ran with; None: the one it wrote
         to its target folder). The manifest in memory, since another run from this project may be
         writing manifest.json at the same moment."""
         if manifest is None:
             path = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target")) / "manifest.json"
-            return publishing.publish(self.db_path, publishing.marts(path))
+            return publishing.publish(self.db_path, publishing.marts(path), fresh)
         models = [node.to_dict() for node in manifest.nodes.values() if node.resource_type == "model"]
-        return publishing.publish(self.db_path, publishing.marts_of_nodes(models))
+        return publishing.publish(self.db_path, publishing.marts_of_nodes(models), fresh)
+
+    def pending_forget_requests(self, landing_schema: str) -> list[str]:
+        if not self.db_path.exists():
+            return []
+        connection = warehouse.connect(self.db_path, read_only=True)
+        try:
+            return forgetting.pending_requests(connection, landing_schema)
+        finally:
+            connection.close()
+
+    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
+        """The file rewritten (file_rewrite), then the requests marked completed."""
+        file_rewrite.rewrite(self.db_path)
+        connection = warehouse.connect(self.db_path)
+        try:
+            forgetting.complete_requests(connection, landing_schema, request_ids)
+            connection.execute("checkpoint")
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Nothing stays open: every step opens and closes the file."""
@@ -175,9 +200,16 @@ class SparkTarget:
     def remember_inputs(self, landing_schema: str, segment_tables: str) -> None:
         spark_warehouse.remember_inputs(self.session(), landing_schema, segment_tables)
 
-    def publish(self, manifest: Any) -> publishing.Publication | None:
+    def publish(self, manifest: Any, fresh: bool = False) -> publishing.Publication | None:
         """Spark's tables are read through its metastore by any number of readers while a build runs."""
         return None
+
+    def pending_forget_requests(self, landing_schema: str) -> list[str]:
+        """idr forget works on the DuckDB target only (docs/privacy.md): none is ever pending here."""
+        return []
+
+    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
+        """Nothing to finish (see pending_forget_requests)."""
 
     def close(self) -> None:
         if self._session is not None:
