@@ -48,7 +48,8 @@
 
 {#- The event_key of every row of `relation` (columns as int_identifiers_extracted reads them, with
     `event_key` and `occurred_at`) that carries a suppressed identifier, read from every configured
-    identifier source and from context.externalIds as int_identifiers_extracted reads them. -#}
+    identifier source and from context.externalIds as int_identifiers_extracted reads them; blocked
+    placeholder values suppress nothing. -#}
 {% macro idr_suppressed_event_keys(relation) -%}
     with carried as (
         {%- for source_select in idr_identifier_source_selects(relation) %}
@@ -82,6 +83,8 @@
             carried.identifier_type = suppressed.identifier_type
             and {{ idr_identifier_hash('suppressed.salt', 'carried.identifier_type', 'carried.identifier_value') }}
             = suppressed.identifier_hash
+    -- a placeholder value names nobody: it suppresses nothing
+    where not {{ idr_is_blocked_value('carried.identifier_value') }}
 {%- endmacro %}
 
 {#- post-hook of int_events_validated: the landing rows this run rejected as `suppressed` lose their

@@ -12,9 +12,9 @@ final as (
         identifier_hashes,
         requested_at,
         completed_at,
-        completed_at is not null as is_completed,
         profiles_removed,
-        rows_removed
+        rows_removed,
+        completed_at is not null as is_completed
     from privacy_requests
 )
 

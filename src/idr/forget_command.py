@@ -48,10 +48,14 @@ def print_forget(run: ForgetRun, dry_run: bool) -> None:
     width = max((len(table) for table in planned.rows_by_table), default=0)
     for table, count in planned.rows_by_table.items():
         print(f"  {table.ljust(width)}  {count:>9,}")
-    if dry_run or run.result is None:
+    if dry_run:
+        return
+    if run.result is None:
         return
     timings = run.result.timings
-    if run.result.succeeded:
+    if run.result.succeeded and not run.plan.reaches_rows:
+        print("  nothing in the warehouse holds them: their identifiers are suppressed for later loads, no rebuild")
+    elif run.result.succeeded:
         print(
             f"  rebuilt, rewritten and published in {timings.total_seconds:.1f}s "
             f"(dbt {timings.dbt_seconds:.1f}s); every other profile resolved again"

@@ -64,6 +64,12 @@ class ForgetPlan:
     def profile_count(self) -> int:
         return len(self.profile_ids)
 
+    @property
+    def reaches_rows(self) -> bool:
+        """Whether anything in the warehouse holds the people (else only the hashes are stored: nothing to
+        rebuild, as for a request about someone whose events never arrived)."""
+        return any(count for table, count in self.rows_by_table.items() if table != SUPPRESSED_TABLE)
+
 
 def read_request_file(path: Path) -> list[str]:
     """The TYPE:VALUE lines of a request file (blank lines and lines starting with # skipped)."""
@@ -102,6 +108,7 @@ def plan(
 ) -> ForgetPlan:
     """What the request reaches, as temporary tables on `connection` (forget_*) and counts by table."""
     requested = _normalised(connection, [r for r in references if r.identifier_type != PROFILE_PREFIX])
+    _refuse_placeholders(connection, requested)
     named_ids = [r.value.strip() for r in references if r.identifier_type == PROFILE_PREFIX]
     connection.execute(
         "create or replace temp table forget_requested (identifier_type varchar, identifier_value varchar)"
@@ -135,7 +142,8 @@ def apply(
     landing_schema: str,
     segment_schema: str | None,
 ) -> None:
-    """Suppress, scrub and record the request planned on `connection`, in one transaction."""
+    """Suppress, scrub and record the request planned on `connection`, in one transaction; a request that
+    reaches no row is recorded completed (nothing to rebuild)."""
     schema = _quoted(landing_schema)
     connection.execute("begin transaction")
     try:
@@ -178,7 +186,7 @@ def apply(
         connection.execute(
             f"insert into {schema}.{REQUESTS_TABLE} "
             "select ?, string_agg(distinct hashes.identifier_hash, ',' order by hashes.identifier_hash), "
-            "current_timestamp::timestamp, null, ?, ? "
+            f"current_timestamp::timestamp, {'null' if forget.reaches_rows else 'current_timestamp::timestamp'}, ?, ? "
             f"from (select {IDENTIFIER_HASH} as identifier_hash from forget_identifiers "
             f"cross join {schema}.{SALT_TABLE}) as hashes",
             [forget.request_id, forget.profile_count, json.dumps(forget.rows_by_table, sort_keys=True)],
@@ -240,6 +248,23 @@ def _normalised(connection: duckdb.DuckDBPyConnection, references: Sequence[Refe
         value = reference.value.strip()
         found.append((identifier_type, value.lower() if identifier_type in lowercased else value))
     return sorted(set(found))
+
+
+def _refuse_placeholders(connection: duckdb.DuckDBPyConnection, requested: list[tuple[str, str]]) -> None:
+    """ForgetUsageError for a named value the warehouse keeps out as a placeholder (blocked_identifier_values):
+    it names nobody, and its text is in many people's rows."""
+    if not requested or not _table_exists(connection, "main", "blocked_identifier_values"):
+        return
+    found = connection.execute(
+        "select identifier_type, identifier_value from main.blocked_identifier_values "
+        "where list_contains(?, identifier_type || ':' || identifier_value) order by all limit 1",
+        [[f"{identifier_type}:{value}" for identifier_type, value in requested]],
+    ).fetchall()
+    if found:
+        identifier_type, value = found[0]
+        raise ForgetUsageError(
+            f"{identifier_type}:{value} is a blocked placeholder value (blocked_identifier_values): it names nobody"
+        )
 
 
 def _match_landing_rows(connection: duckdb.DuckDBPyConnection, landing_schema: str) -> None:

@@ -264,6 +264,19 @@ def forget_people(
         finally:
             connection.close()
         result = RunResult(run_id=new_run_id())
-        _build_locked(target, result, segment_tables, False, quiet, None, unit_tests=False, progress=progress)
+        if planned.reaches_rows:
+            _build_locked(target, result, segment_tables, False, quiet, None, unit_tests=False, progress=progress)
+        else:
+            # nothing to rebuild: the audit trail's views are made again (the first request creates its
+            # table) and published
+            result.outcome = run_dbt(
+                ["run", "--select", "stg_landing__privacy_requests", "privacy_requests"],
+                target.name,
+                target.environment(),
+                {"idr_segment_tables": segment_tables},
+                quiet=True,
+            )
+            if result.outcome.success:
+                result.publication = target.publish(result.outcome.manifest)
     result.timings.total_seconds = time.monotonic() - started
     return ForgetRun(planned, result)

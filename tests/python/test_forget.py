@@ -290,7 +290,18 @@ def test_a_forget_between_nights_equals_one_load_forgotten_at_once(tmp_path: Pat
     batched = tmp_path / "batched.duckdb"
     for night, night_events in enumerate(nights):
         write(night_events, inbox / f"night-{night}.ndjson")
-        run_idr("nightly", "--events", inbox, "--db", batched, "--reports", tmp_path / "reports", "--quiet")
+        run_idr(
+            "nightly",
+            "--events",
+            inbox,
+            "--db",
+            batched,
+            "--reports",
+            tmp_path / "reports",
+            "--logs",
+            tmp_path,
+            "--quiet",
+        )
         if night == 1:
             run_idr("forget", "user_id:gone-user", "--db", batched, "--quiet")
 
@@ -315,7 +326,18 @@ def test_a_full_refresh_keeps_profile_ids_and_merge_history(tmp_path: Path) -> N
     db_path = tmp_path / "nights.duckdb"
     for night in range(3):
         write(events[night::3], inbox / f"night-{night}.ndjson")
-        run_idr("nightly", "--events", inbox, "--db", db_path, "--reports", tmp_path / "reports", "--quiet")
+        run_idr(
+            "nightly",
+            "--events",
+            inbox,
+            "--db",
+            db_path,
+            "--reports",
+            tmp_path / "reports",
+            "--logs",
+            tmp_path,
+            "--quiet",
+        )
     merges = "select merged_profile_id, profile_id, merged_at from profile_merges order by all"
     ids = "select identifier_type, identifier_value, profile_id from profile_identifiers order by all"
     before_merges, before_ids = query(db_path, merges), query(db_path, ids)
@@ -330,3 +352,39 @@ def test_a_full_refresh_keeps_profile_ids_and_merge_history(tmp_path: Path) -> N
     assert query(db_path, "select count(*) from duckdb_tables() where table_name like 'idr_%_before_full_refresh'") == [
         (0,)
     ]
+
+
+def test_someone_never_seen_is_suppressed_without_a_rebuild(demo_copy: Path, tmp_path: Path) -> None:
+    """A request about a person whose events have not arrived stores the hashes only; their first events
+    are then rejected, and a placeholder value is refused (it names nobody)."""
+    result = run_idr("forget", "email:Later@Example.com", "--db", demo_copy)
+    assert "no rebuild" in result.stdout
+    assert query(demo_copy, "select is_completed, profiles_removed from privacy_requests") == [(True, 0)]
+    later = write(
+        [
+            {
+                "messageId": "later-1",
+                "type": "identify",
+                "userId": "later-user",
+                "traits": {"email": "later@example.com"},
+                "timestamp": "2024-06-01T10:00:00Z",
+            },
+            {
+                "messageId": "later-2",
+                "type": "track",
+                "event": "Opened",
+                "userId": "later-user",
+                "timestamp": "2024-06-01T10:01:00Z",
+            },
+        ],
+        tmp_path / "later.ndjson",
+    )
+    run_idr("run", "--events", later, "--segment-tables", "seeds", "--db", demo_copy, "--quiet")
+    assert query(demo_copy, "select message_id from rejected_events where rejection_reason = 'suppressed'") == [
+        ("later-1",)
+    ]
+    # the other event carries only the user id, which nobody asked to forget
+    assert query(demo_copy, "select message_id from profile_events where user_id = 'later-user'") == [("later-2",)]
+
+    placeholder = run_idr("forget", "anonymous_id:00000000-0000-0000-0000-000000000000", "--db", demo_copy, expect=2)
+    assert_one_line_error(placeholder.stderr, "blocked placeholder value")
