@@ -23,12 +23,10 @@
 {%- endif -%}
 {%- set columns = idr_staged_event_columns() -%}
 {%- set event_types = ['identify', 'track', 'page', 'screen', 'alias', 'group'] -%}
-{#- what a suppressed row keeps (docs/privacy.md): where it came from, and its messageId and time fields as
-    sent, by which later runs know a warehouse-table row they have seen -#}
-{%- set provenance_columns = [
-    'event_source', 'source_name', 'source_row', 'load_id', 'loaded_at', 'message_id',
-    'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw',
-] -%}
+{#- what a suppressed row keeps (docs/privacy.md): where it came from; a warehouse-table row also its
+    messageId and time fields as sent, by which later runs know a row they have seen -#}
+{%- set provenance_columns = ['event_source', 'source_name', 'source_row', 'load_id', 'loaded_at'] -%}
+{%- set warehouse_row_columns = ['message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw'] -%}
 {%- set is_suppressing = idr_has_suppressed_identifiers() -%}
 
 with
@@ -266,6 +264,9 @@ final as (
         {%- for column in columns + ['occurred_at'] %}
         {%- if column in provenance_columns %}
         {{ column }},
+        {%- elif column in warehouse_row_columns %}
+        case when rejection_reason = 'suppressed' and event_source = 'landing' then null else {{ column }} end
+            as {{ column }},
         {%- else %}
         case when rejection_reason = 'suppressed' then null else {{ column }} end as {{ column }},
         {%- endif %}

@@ -235,6 +235,13 @@ def complete_requests(connection: duckdb.DuckDBPyConnection, landing_schema: str
         )
 
 
+def suppressed_rows(connection: duckdb.DuckDBPyConnection) -> int:
+    """The rows int_events_validated rejected as `suppressed` (0 before the first build)."""
+    if not _table_exists(connection, "main", "int_events_validated"):
+        return 0
+    return _count(connection, "select count(*) from main.int_events_validated where rejection_reason = 'suppressed'")
+
+
 def _normalised(connection: duckdb.DuckDBPyConnection, references: Sequence[Reference]) -> list[tuple[str, str]]:
     """Each identifier as ingestion writes it: the type lower-cased and trimmed, the value trimmed and
     lower-cased for the types identifier_types marks."""

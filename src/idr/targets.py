@@ -49,6 +49,9 @@ class Target(Protocol):
     # after the rebuild that finishes them: no byte of the forgotten rows stays in the warehouse
     def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None: ...
 
+    # the input rows rejected as `suppressed` so far (a build that adds some rewrites the file)
+    def suppressed_rows(self) -> int: ...
+
     def close(self) -> None: ...
 
 
@@ -130,10 +133,20 @@ class DuckDBTarget:
     def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
         """The file rewritten (file_rewrite), then the requests marked completed."""
         file_rewrite.rewrite(self.db_path)
-        connection = warehouse.connect(self.db_path)
+        if request_ids:
+            connection = warehouse.connect(self.db_path)
+            try:
+                forgetting.complete_requests(connection, landing_schema, request_ids)
+                connection.execute("checkpoint")
+            finally:
+                connection.close()
+
+    def suppressed_rows(self) -> int:
+        if not self.db_path.exists():
+            return 0
+        connection = warehouse.connect(self.db_path, read_only=True)
         try:
-            forgetting.complete_requests(connection, landing_schema, request_ids)
-            connection.execute("checkpoint")
+            return forgetting.suppressed_rows(connection)
         finally:
             connection.close()
 
@@ -210,6 +223,10 @@ class SparkTarget:
 
     def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
         """Nothing to finish (see pending_forget_requests)."""
+
+    def suppressed_rows(self) -> int:
+        """Nothing is suppressed on Spark (see pending_forget_requests)."""
+        return 0
 
     def close(self) -> None:
         if self._session is not None:
