@@ -125,7 +125,6 @@ def plan(
         raise NotFoundError(f"profile:{unknown[0][0]}: not found (no profile has had that id)")
     for statement in _PLAN_STATEMENTS:
         connection.execute(statement)
-    _text_patterns(connection)
     _match_landing_rows(connection, landing_schema)
     segment_tables = _match_segment_rows(connection, segment_schema)
     profile_ids = [
@@ -281,6 +280,7 @@ def _match_landing_rows(connection: duckdb.DuckDBPyConnection, landing_schema: s
     if not _table_exists(connection, landing_schema, "raw_events"):
         return
     schema = _quoted(landing_schema)
+    holds_value, parameters = _text_condition(connection, "landing_rows.raw_text")
     connection.execute(
         f"""
         insert into forget_landing_rows
@@ -290,9 +290,10 @@ def _match_landing_rows(connection: duckdb.DuckDBPyConnection, landing_schema: s
             (landing_rows.load_id, landing_rows.source_file, landing_rows.source_line) in (
                 select (load_id, source_name, source_row) from forget_validated_rows where event_source = 'landing'
             )
-            or {_holds_forgotten_value("landing_rows.raw_text")}
+            or {holds_value}
         )
-        """
+        """,
+        parameters,
     )
 
 
@@ -309,39 +310,35 @@ def _match_segment_rows(connection: duckdb.DuckDBPyConnection, segment_schema: s
             if "id" in columns
             else "false"
         )
+        holds_value, parameters = _text_condition(connection, "segment_rows::varchar")
         connection.execute(
             f"insert into forget_segment_rows select ?, segment_rows.rowid from {relation} as segment_rows "
-            f"where {by_message} or {_holds_forgotten_value('segment_rows::varchar')}",
-            [table, table] if "id" in columns else [table],
+            f"where {by_message} or {holds_value}",
+            [table, *([table] if "id" in columns else []), *parameters],
         )
     return tables
 
 
-def _text_patterns(connection: duckdb.DuckDBPyConnection) -> None:
-    """forget_patterns: each forgotten value lower-cased, with the regular expression that finds it in a
-    lower-cased text: a long value between VALUE_BOUNDARY characters, a short one only as a whole JSON
-    string or number, or as a column value of a Segment row's text (`key: value,`)."""
+def _text_condition(connection: duckdb.DuckDBPyConnection, text_expr: str) -> tuple[str, list[object]]:
+    """A SQL condition, and its parameters: `text_expr` holds one of the forgotten values, case-insensitively
+    — a long value between VALUE_BOUNDARY characters, a short one only as a whole JSON string or number, or
+    as a column value of a Segment row's text (`key: value,`). A plain `contains` of each value first, then
+    one regular expression of them all (both constants: DuckDB compiles the expression once)."""
     values = sorted(
         {str(v).lower() for (v,) in connection.execute("select identifier_value from forget_identifiers").fetchall()}
     )
-    patterns = []
+    if not values:
+        return "false", []
+    alternatives = []
     for value in values:
         escaped = re.escape(value)
         if len(value) >= SUBSTRING_MATCH_LENGTH:
-            patterns.append([value, f"(^|{VALUE_BOUNDARY}){escaped}($|{VALUE_BOUNDARY})"])
+            alternatives.append(f"(^|{VALUE_BOUNDARY}){escaped}($|{VALUE_BOUNDARY})")
         else:
-            patterns.append([value, f'"{escaped}"|[:\\[,]\\s*{escaped}\\s*[,}}\\]]'])
-    connection.execute("create or replace temp table forget_patterns (text_value varchar, pattern varchar)")
-    if patterns:
-        connection.executemany("insert into forget_patterns values (?, ?)", patterns)
-
-
-def _holds_forgotten_value(text_expr: str) -> str:
-    """A SQL condition: `text_expr` holds one of the values of forget_patterns (case-insensitively)."""
-    return (
-        f"exists (select 1 from forget_patterns where contains(lower({text_expr}), forget_patterns.text_value) "
-        f"and regexp_matches(lower({text_expr}), forget_patterns.pattern))"
-    )
+            alternatives.append(f'"{escaped}"|[:\\[,]\\s*{escaped}\\s*[,}}\\]]')
+    lowered = f"lower({text_expr})"
+    prefilter = " or ".join(f"contains({lowered}, ?)" for _ in values)
+    return f"(({prefilter}) and regexp_matches({lowered}, ?))", [*values, "|".join(alternatives)]
 
 
 _PLAN_STATEMENTS = [
