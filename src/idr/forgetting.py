@@ -184,7 +184,7 @@ def apply(
             )
         connection.execute(
             f"insert into {schema}.{REQUESTS_TABLE} "
-            "select ?, string_agg(distinct hashes.identifier_hash, ',' order by hashes.identifier_hash), "
+            "select ?, coalesce(string_agg(distinct hashes.identifier_hash, ',' order by hashes.identifier_hash), ''), "
             f"current_timestamp::timestamp, {'null' if forget.reaches_rows else 'current_timestamp::timestamp'}, ?, ? "
             f"from (select {IDENTIFIER_HASH} as identifier_hash from forget_identifiers "
             f"cross join {schema}.{SALT_TABLE}) as hashes",

@@ -16,7 +16,7 @@ import yaml
 from idr import duckdb_settings, forgetting, inputs, warehouse
 from idr.dbt_invoke import PROJECT_DIR, DbtOutcome, run_dbt
 from idr.event_files import EventFileError, discover
-from idr.lookup import Reference
+from idr.lookup import NotFoundError, Reference
 from idr.progress import BuildProgress, LoadProgress
 from idr.publishing import Publication
 from idr.report import Timings
@@ -253,6 +253,8 @@ def forget_people(
     table from the landing table, keeping everyone else's profile ids and merges, then rewrite the file
     and publish anew (_build_locked finishes every pending request)."""
     started = time.monotonic()
+    if not target.db_path.exists():
+        raise NotFoundError(f"{target.db_path}: no such warehouse (build it with `idr run`)")
     with run_lock(target.lock_path):
         target.check_writable()
         segment_tables = chosen_segment_tables(target, None, loading_files=False)
