@@ -26,7 +26,9 @@
 {#- what a suppressed row keeps (docs/privacy.md): where it came from; a warehouse-table row also its
     messageId and time fields as sent, by which later runs know a row they have seen -#}
 {%- set provenance_columns = ['event_source', 'source_name', 'source_row', 'load_id', 'loaded_at'] -%}
-{%- set warehouse_row_columns = ['message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw'] -%}
+{%- set warehouse_row_columns = [
+    'message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw',
+] -%}
 {%- set is_suppressing = idr_has_suppressed_identifiers() -%}
 
 with
