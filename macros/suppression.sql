@@ -87,6 +87,44 @@
     where not {{ idr_is_blocked_value('carried.identifier_value') }}
 {%- endmacro %}
 
+{#- post-hook of int_events_validated, after the copies of a messageId are marked: the rows this run
+    added that carry a suppressed identifier (read from the stored columns, as int_identifiers_extracted
+    reads them) become `suppressed` and keep nothing of the event but where it came from — a
+    warehouse-table row also its messageId and time fields as sent, by which later runs know a row they
+    have seen. An update of those rows only, in a transaction of its own (as idr_mark_message_copies),
+    so that the insert itself does no suppression work. Nothing before the first forget. -#}
+{% macro idr_mark_suppressed_rows(validated) -%}
+    {%- if idr_has_suppressed_identifiers() %}
+    {%- set kept = [
+        'event_source', 'source_name', 'source_row', 'load_id', 'loaded_at', 'event_key', 'batch_started_at',
+        'is_received_at_stamped', 'rejection_reason', 'rejection_detail',
+    ] -%}
+    {%- set warehouse_row_columns = [
+        'message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw',
+    ] -%}
+    {%- set batch -%}
+        (select * from {{ validated }} where batch_started_at = {{ idr_batch_marker() }})
+    {%- endset -%}
+    begin transaction;
+    update {{ validated }} as validated
+    set
+        rejection_reason = 'suppressed',
+        rejection_detail = {{ idr_sql_string(idr_suppressed_detail()) }},
+        {%- for column in idr_staged_event_columns() + ['occurred_at'] if column not in kept %}
+        {%- if column in warehouse_row_columns %}
+        {{ column }} = case when validated.event_source = 'landing' then null else validated.{{ column }} end
+        {%- else %}
+        {{ column }} = null
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from ({{ idr_suppressed_event_keys(batch) }}) as suppressed
+    where
+        validated.batch_started_at = {{ idr_batch_marker() }}
+        and validated.event_key = suppressed.event_key;
+    commit
+    {%- endif %}
+{%- endmacro %}
+
 {#- post-hook of int_events_validated: the landing rows this run rejected as `suppressed` lose their
     text (an empty one), and say why, so that no later run (a full refresh included) reads them again. -#}
 {% macro idr_scrub_suppressed_landing_rows(validated, landing) -%}

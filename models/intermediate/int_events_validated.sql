@@ -3,12 +3,15 @@
     earlier run stays; within one run the first copy received (then loaded) is kept.
     Every row gets an integer event_key, unique in the table, that the later models join on.
     Incremental: a run adds the landing rows of loads it has not seen and the warehouse-table rows it
-    has not seen, tagged with the run's batch_started_at, their event_keys after the largest one. -#}
+    has not seen, tagged with the run's batch_started_at, their event_keys after the largest one.
+    After the insert, the rows that carry an identifier of a forgotten person become `suppressed`
+    (macros/suppression.sql, idr_mark_suppressed_rows). -#}
 {{ config(
     materialized=idr_incremental(),
     incremental_strategy='append',
     post_hook=[
         after_commit("{{ idr_mark_message_copies(this, source('landing', 'raw_events')) }}"),
+        after_commit("{{ idr_mark_suppressed_rows(this) }}"),
         after_commit("{{ idr_scrub_suppressed_landing_rows(this, source('landing', 'raw_events')) }}"),
     ],
 ) }}
@@ -23,13 +26,6 @@
 {%- endif -%}
 {%- set columns = idr_staged_event_columns() -%}
 {%- set event_types = ['identify', 'track', 'page', 'screen', 'alias', 'group'] -%}
-{#- what a suppressed row keeps (docs/privacy.md): where it came from; a warehouse-table row also its
-    messageId and time fields as sent, by which later runs know a row they have seen -#}
-{%- set provenance_columns = ['event_source', 'source_name', 'source_row', 'load_id', 'loaded_at'] -%}
-{%- set warehouse_row_columns = [
-    'message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw',
-] -%}
-{%- set is_suppressing = idr_has_suppressed_identifiers() -%}
 
 with
 {% for model_name in staging_models %}
@@ -119,22 +115,11 @@ timed as (
     from stamped
 ),
 
-{%- if is_suppressing %}
-
-suppressed_events as (
-    -- the rows that carry an identifier of a forgotten person (idr forget)
-    {{ idr_suppressed_event_keys('(select *, arrival_number as event_key from timed)') }}
-),
-{%- endif %}
-
 checked as (
     select
         *,
         case
             when source_rejection_reason is not null then source_rejection_reason
-            {%- if is_suppressing %}
-            when arrival_number in (select suppressed_events.event_key from suppressed_events) then 'suppressed'
-            {%- endif %}
             when coalesce(trim(message_id), '') = '' then 'missing_message_id'
             when coalesce(event_type, '') = '' then 'missing_type'
             when not {{ idr_is_one_of('event_type', event_types) }} then 'unknown_type'
@@ -159,7 +144,6 @@ explained as (
     select
         *,
         case validation_reason
-            when 'suppressed' then {{ idr_sql_string(idr_suppressed_detail()) }}
             when 'missing_message_id' then 'messageId is missing or empty'
             when 'missing_type' then 'type is missing or empty'
             when 'unknown_type' then 'unknown type: ' || event_type
@@ -222,7 +206,7 @@ deduplicated as (
     from ranked
 ),
 
-kept as (
+final as (
     select
         {%- for column in columns %}
         {%- if column == 'raw_text' %}
@@ -257,31 +241,6 @@ kept as (
         {{ idr_largest_value(this, 'event_key') if is_incremental() else 0 }} + arrival_number as event_key,
         {{ idr_batch_marker() }} as batch_started_at
     from deduplicated
-),
-
-final as (
-    {%- if is_suppressing %}
-    -- a suppressed row keeps nothing of the event but where it came from and why it was rejected
-    select
-        {%- for column in columns + ['occurred_at'] %}
-        {%- if column in provenance_columns %}
-        {{ column }},
-        {%- elif column in warehouse_row_columns %}
-        case when rejection_reason = 'suppressed' and event_source = 'landing' then null else {{ column }} end
-            as {{ column }},
-        {%- else %}
-        case when rejection_reason = 'suppressed' then null else {{ column }} end as {{ column }},
-        {%- endif %}
-        {%- endfor %}
-        is_received_at_stamped,
-        rejection_reason,
-        rejection_detail,
-        event_key,
-        batch_started_at
-    from kept
-    {%- else %}
-    select * from kept
-    {%- endif %}
 )
 
 select * from final

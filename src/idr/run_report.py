@@ -28,6 +28,7 @@ def build_report(
     summary: WarehouseSummary | None,
     timings: Timings,
     publication: Publication | None = None,
+    forget_requests: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -57,6 +58,8 @@ def build_report(
         }
         if publication
         else None,
+        # the idr forget requests this run finished (rebuilt, the file rewritten): ids only
+        "forget_requests_completed": forget_requests or [],
     }
 
 

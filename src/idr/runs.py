@@ -222,6 +222,7 @@ def _write_report(
         summary=result.summary,
         timings=result.timings,
         publication=result.publication,
+        forget_requests=result.forget_requests,
     )
     return write_report(report, reports_dir)
 

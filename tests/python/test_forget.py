@@ -19,6 +19,8 @@ from event_streams import stream
 from test_incremental import canonical, write
 from test_lookup_commands import HOLD_FOR_WRITING
 
+from idr import forgetting
+from idr.lookup import parse_reference
 from idr.publishing import generation_path, reader_path
 
 JANE = ["janedoe@example.com", "abc123def", "anon_123", "anon_456", "anon_789", "and_1a2b3c4d", "ios_abc123"]
@@ -414,3 +416,25 @@ def test_a_warehouse_in_use_or_missing_gets_one_line_and_nothing_changes(demo_co
     missing = tmp_path / "nowhere.duckdb"
     assert_one_line_error(run_idr("forget", "user_id:abc123def", "--db", missing, expect=2).stderr, "no such warehouse")
     assert not missing.exists()
+
+
+def test_a_request_whose_rebuild_did_not_run_is_finished_by_the_next_night(demo_copy: Path, tmp_path: Path) -> None:
+    """As after a rebuild that failed: the request applied, nothing rebuilt; the next nightly run rebuilds,
+    rewrites the file, republishes, and names the request in its report."""
+    connection = duckdb.connect(str(demo_copy))
+    try:
+        planned = forgetting.plan(connection, [parse_reference("user_id:abc123def")], "landing", "main_segment_demo")
+        forgetting.apply(connection, planned, "landing", "main_segment_demo")
+    finally:
+        connection.close()
+    assert query(demo_copy, "select completed_at from landing.privacy_requests") == [(None,)]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    run_idr("nightly", "--events", inbox, "--db", demo_copy, "--reports", tmp_path, "--logs", tmp_path, "--quiet")
+    report = json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))
+    assert report["forget_requests_completed"] == [planned.request_id]
+    assert query(demo_copy, "select is_completed from privacy_requests") == [(True,)]
+    assert files_holding(demo_copy, JANE) == []
+    # and the night after has nothing left to finish
+    run_idr("nightly", "--events", inbox, "--db", demo_copy, "--reports", tmp_path, "--logs", tmp_path, "--quiet")
+    assert json.loads((tmp_path / "latest.json").read_text(encoding="utf-8"))["forget_requests_completed"] == []
