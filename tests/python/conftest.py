@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 import traceback
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,24 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 IDR = ["-m", "idr"]  # the installed driver, as `python -m idr`
 SEEDS_DIR = PROJECT_DIR / "seeds"
 FIXTURES_DIR = PROJECT_DIR / "tests" / "fixtures"
+HOLD_FOR_WRITING = (
+    "import sys, duckdb; connection = duckdb.connect(sys.argv[1]); print('holding', flush=True); sys.stdin.readline()"
+)
+
+
+@contextmanager
+def held_for_writing(db_path: Path) -> Iterator[None]:
+    """Another process holds `db_path` open for writing (as a night does) while the block runs."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR_WRITING, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait()
 
 
 def run_idr(*args: str | Path, expect: int | None = 0, in_process: bool = True) -> subprocess.CompletedProcess[str]:

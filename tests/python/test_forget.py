@@ -8,16 +8,13 @@ import hashlib
 import json
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES_DIR, assert_one_line_error, query, run_idr
+from conftest import FIXTURES_DIR, assert_one_line_error, held_for_writing, query, run_idr
 from event_streams import stream
 from test_incremental import canonical, write
-from test_lookup_commands import HOLD_FOR_WRITING
 
 from idr import forgetting
 from idr.lookup import parse_reference
@@ -398,20 +395,9 @@ def test_someone_never_seen_is_suppressed_without_a_rebuild(demo_copy: Path, tmp
 
 
 def test_a_warehouse_in_use_or_missing_gets_one_line_and_nothing_changes(demo_copy: Path, tmp_path: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FOR_WRITING, str(demo_copy)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with held_for_writing(demo_copy):
         busy = run_idr("forget", "user_id:abc123def", "--db", demo_copy, expect=3)
         assert_one_line_error(busy.stderr, "in use by another process")
-    finally:
-        holder.stdin.close()
-        holder.wait()
     assert query(demo_copy, "select count(*) from profile_identifiers where identifier_value = 'abc123def'") == [(1,)]
     missing = tmp_path / "nowhere.duckdb"
     assert_one_line_error(run_idr("forget", "user_id:abc123def", "--db", missing, expect=2).stderr, "no such warehouse")

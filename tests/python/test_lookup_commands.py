@@ -12,14 +12,11 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
-from conftest import assert_one_line_error, query, run_idr
+from conftest import assert_one_line_error, held_for_writing, query, run_idr
 
 from idr.publishing import reader_path
 
 IPAD = "ios.id:ios_rivera_family_ipad"
-HOLD_FOR_WRITING = (
-    "import sys, duckdb; connection = duckdb.connect(sys.argv[1]); print('holding', flush=True); sys.stdin.readline()"
-)
 
 
 def jane_profile_id(demo_db: Path) -> str:
@@ -184,12 +181,7 @@ def test_the_sql_prompt_reads_statements_until_quit(demo_db: Path) -> None:
 
 def test_lookups_work_while_a_night_holds_the_warehouse(demo_db: Path) -> None:
     """A night holds the warehouse file for writing; the lookups read the published copy beside it."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FOR_WRITING, str(demo_db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with held_for_writing(demo_db):
         assert run_idr("profile", "user_id:abc123def", "--db", demo_db).stdout.startswith("Profile ")
         assert (
             "one profile"
@@ -198,29 +190,15 @@ def test_lookups_work_while_a_night_holds_the_warehouse(demo_db: Path) -> None:
         assert run_idr("sql", "select count(*) from profiles", "--db", demo_db, "--csv").stdout.startswith(
             "count_star()"
         )
-    finally:
-        holder.stdin.close()
-        holder.wait()
 
 
 def test_a_warehouse_being_built_before_its_first_publishing_is_busy(tmp_path: Path, demo_db: Path) -> None:
     unpublished = tmp_path / "identity.duckdb"
     shutil.copy(demo_db, unpublished)
     assert run_idr("profile", "user_id:abc123def", "--db", unpublished).stdout.startswith("Profile ")  # read directly
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_FOR_WRITING, str(unpublished)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with held_for_writing(unpublished):
         busy = run_idr("profile", "user_id:abc123def", "--db", unpublished, expect=3)
         assert_one_line_error(busy.stderr, "being built", "no published copy")
-    finally:
-        holder.stdin.close()
-        holder.wait()
     missing = run_idr("sql", "select 1", "--db", tmp_path / "nowhere.duckdb", expect=2)
     assert_one_line_error(missing.stderr, "no such warehouse")
     older = tmp_path / "older.duckdb"  # built before identifier_types was a mart
