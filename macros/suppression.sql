@@ -51,23 +51,17 @@
     identifier source and from context.externalIds as int_identifiers_extracted reads them; blocked
     placeholder values suppress nothing. -#}
 {% macro idr_suppressed_event_keys(relation) -%}
+    {%- set selects = idr_identifier_source_selects(relation) -%}
+    {%- if var('idr_use_external_ids') -%}
+        {%- do selects.append('select * from (' ~ idr_external_identifier_rows(relation) ~ ') as external_identifiers') -%}
+    {%- endif %}
     with carried as (
-        {%- for source_select in idr_identifier_source_selects(relation) %}
+        {%- for source_select in selects %}
         {{ source_select }}
+        {%- if not loop.last %}
         union all
-        {%- endfor %}
-        {%- if var('idr_use_external_ids') %}
-        select * from ({{ idr_external_identifier_rows(relation) }}) as external_identifiers
-        {%- else %}
-        select
-            event_key,
-            occurred_at,
-            identifier_type,
-            identifier_value,
-            identifier_source
-        from (select 1 as nothing) as no_rows
-        where 1 = 0
         {%- endif %}
+        {%- endfor %}
     ),
 
     suppressed as (
@@ -95,10 +89,7 @@
     so that the insert itself does no suppression work. Nothing before the first forget. -#}
 {% macro idr_mark_suppressed_rows(validated) -%}
     {%- if idr_has_suppressed_identifiers() %}
-    {%- set kept = [
-        'event_source', 'source_name', 'source_row', 'load_id', 'loaded_at', 'event_key', 'batch_started_at',
-        'is_received_at_stamped', 'rejection_reason', 'rejection_detail',
-    ] -%}
+    {%- set kept = ['event_source', 'source_name', 'source_row', 'load_id', 'loaded_at'] -%}
     {%- set warehouse_row_columns = [
         'message_id', 'timestamp_raw', 'original_timestamp_raw', 'sent_at_raw', 'received_at_raw',
     ] -%}

@@ -26,6 +26,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -44,7 +45,14 @@ IDENTIFIER_HASH = "sha256(salt || ':' || identifier_type || ':' || identifier_va
 SUBSTRING_MATCH_LENGTH = 6
 VALUE_BOUNDARY = "[^a-z0-9._@+-]"
 # The models the forget needs (a warehouse built by this version).
-REQUIRED_MODELS = ("int_identifiers_stitched", "int_events_assigned", "int_event_identifiers", "identifier_types")
+REQUIRED_MODELS = (
+    "int_events_validated",
+    "int_identifiers_stitched",
+    "int_events_assigned",
+    "int_event_identifiers",
+    "identifier_types",
+    "profile_id_map",
+)
 
 
 class ForgetUsageError(LookupUsageError):
@@ -214,15 +222,33 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection, landing_schema: str) ->
     )
 
 
-def pending_requests(connection: duckdb.DuckDBPyConnection, landing_schema: str) -> list[str]:
-    """The requests whose rebuild has not finished yet (the next run of the driver finishes them)."""
-    if not _table_exists(connection, landing_schema, REQUESTS_TABLE):
-        return []
-    found = connection.execute(
-        f"select request_id from {_quoted(landing_schema)}.{REQUESTS_TABLE} where completed_at is null "
-        "order by requested_at"
-    ).fetchall()
-    return [str(request_id) for (request_id,) in found]
+@dataclass(frozen=True)
+class ForgetState:
+    """What a build needs to know before it starts: the requests whose rebuild has not finished yet (the
+    build finishes them), and whether any identifier is suppressed (then a build that suppresses new rows
+    rewrites the file), with the rows validated so far (up to their latest batch_started_at)."""
+
+    pending_requests: list[str]
+    is_suppressing: bool
+    validated_through: datetime | None = None
+
+
+def read_state(connection: duckdb.DuckDBPyConnection, landing_schema: str) -> ForgetState:
+    pending: list[str] = []
+    if _table_exists(connection, landing_schema, REQUESTS_TABLE):
+        found = connection.execute(
+            f"select request_id from {_quoted(landing_schema)}.{REQUESTS_TABLE} where completed_at is null "
+            "order by requested_at"
+        ).fetchall()
+        pending = [str(request_id) for (request_id,) in found]
+    is_suppressing = _table_exists(connection, landing_schema, SUPPRESSED_TABLE) and bool(
+        _count(connection, f"select count(*) from (select 1 from {_quoted(landing_schema)}.{SUPPRESSED_TABLE} limit 1)")
+    )
+    validated_through = None
+    if is_suppressing and _table_exists(connection, "main", "int_events_validated"):
+        row = connection.execute("select max(batch_started_at) from main.int_events_validated").fetchone()
+        validated_through = row[0] if row else None
+    return ForgetState(pending, is_suppressing, validated_through)
 
 
 def complete_requests(connection: duckdb.DuckDBPyConnection, landing_schema: str, request_ids: Sequence[str]) -> None:
@@ -234,11 +260,19 @@ def complete_requests(connection: duckdb.DuckDBPyConnection, landing_schema: str
         )
 
 
-def suppressed_rows(connection: duckdb.DuckDBPyConnection) -> int:
-    """The rows int_events_validated rejected as `suppressed` (0 before the first build)."""
+def suppressed_since(connection: duckdb.DuckDBPyConnection, validated_through: datetime | None) -> bool:
+    """Whether int_events_validated rejected any row written after `validated_through` (all rows: None) as
+    `suppressed` (DuckDB skips the older blocks by their min-max statistics)."""
     if not _table_exists(connection, "main", "int_events_validated"):
-        return 0
-    return _count(connection, "select count(*) from main.int_events_validated where rejection_reason = 'suppressed'")
+        return False
+    return bool(
+        _count(
+            connection,
+            "select count(*) from main.int_events_validated where rejection_reason = 'suppressed' "
+            "and (?::timestamp is null or batch_started_at > ?::timestamp)",
+            [validated_through, validated_through],
+        )
+    )
 
 
 def _normalised(connection: duckdb.DuckDBPyConnection, references: Sequence[Reference]) -> list[tuple[str, str]]:

@@ -139,8 +139,8 @@ def _build_locked(
     requests not finished yet (idr forget) make it a full refresh without reloading the seeds (their
     forgotten rows stay deleted), which then rewrites the file and publishes every generation anew; so does a
     build that rejects new rows as `suppressed` (their text is gone from the tables, and then from the file)."""
-    forget_requests = target.pending_forget_requests(landing_schema())
-    suppressed_before = target.suppressed_rows()
+    state = target.forget_state(landing_schema())
+    forget_requests = state.pending_requests
     command = ["build", *(["--full-refresh"] if full_refresh or forget_requests else [])]
     if not unit_tests:  # they test the SQL, not the data: development and CI run them
         command += ["--exclude-resource-type", "unit_test"]
@@ -154,9 +154,9 @@ def _build_locked(
     result.timings.dbt_seconds = result.outcome.seconds
     if result.outcome.success:
         published = time.monotonic()
-        rewrite = bool(forget_requests) or target.suppressed_rows() > suppressed_before
+        rewrite = bool(forget_requests) or (state.is_suppressing and target.suppressed_since(state))
         if rewrite:
-            target.finish_forget_requests(landing_schema(), forget_requests)
+            target.erase_freed_bytes(landing_schema(), forget_requests)
             result.forget_requests = forget_requests
         result.publication = target.publish(result.outcome.manifest, fresh=rewrite)
         result.timings.publish_seconds = time.monotonic() - published

@@ -43,14 +43,15 @@ class Target(Protocol):
     # what was published, or None where readers need no copy
     def publish(self, manifest: Any, fresh: bool = False) -> publishing.Publication | None: ...
 
-    # the forget requests (idr forget) whose rebuild has not finished; the next build finishes them
-    def pending_forget_requests(self, landing_schema: str) -> list[str]: ...
+    # before a build: the forget requests (idr forget) it must finish, and whether anything is suppressed
+    def forget_state(self, landing_schema: str) -> forgetting.ForgetState: ...
 
-    # after the rebuild that finishes them: no byte of the forgotten rows stays in the warehouse
-    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None: ...
+    # after a build, when anything is suppressed: whether the rows it validated include suppressed ones
+    def suppressed_since(self, state: forgetting.ForgetState) -> bool: ...
 
-    # the input rows rejected as `suppressed` so far (a build that adds some rewrites the file)
-    def suppressed_rows(self) -> int: ...
+    # after a build that finished forget requests or suppressed rows: no byte of what the tables no longer
+    # hold stays in the warehouse; the requests are then marked completed
+    def erase_freed_bytes(self, landing_schema: str, completed_requests: list[str]) -> None: ...
 
     def close(self) -> None: ...
 
@@ -121,34 +122,32 @@ class DuckDBTarget:
         models = [node.to_dict() for node in manifest.nodes.values() if node.resource_type == "model"]
         return publishing.publish(self.db_path, publishing.marts_of_nodes(models), fresh)
 
-    def pending_forget_requests(self, landing_schema: str) -> list[str]:
+    def forget_state(self, landing_schema: str) -> forgetting.ForgetState:
         if not self.db_path.exists():
-            return []
+            return forgetting.ForgetState([], is_suppressing=False)
         connection = warehouse.connect(self.db_path, read_only=True)
         try:
-            return forgetting.pending_requests(connection, landing_schema)
+            return forgetting.read_state(connection, landing_schema)
         finally:
             connection.close()
 
-    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
+    def suppressed_since(self, state: forgetting.ForgetState) -> bool:
+        connection = warehouse.connect(self.db_path, read_only=True)
+        try:
+            return forgetting.suppressed_since(connection, state.validated_through)
+        finally:
+            connection.close()
+
+    def erase_freed_bytes(self, landing_schema: str, completed_requests: list[str]) -> None:
         """The file rewritten (file_rewrite), then the requests marked completed."""
         file_rewrite.rewrite(self.db_path)
-        if request_ids:
+        if completed_requests:
             connection = warehouse.connect(self.db_path)
             try:
-                forgetting.complete_requests(connection, landing_schema, request_ids)
+                forgetting.complete_requests(connection, landing_schema, completed_requests)
                 connection.execute("checkpoint")
             finally:
                 connection.close()
-
-    def suppressed_rows(self) -> int:
-        if not self.db_path.exists():
-            return 0
-        connection = warehouse.connect(self.db_path, read_only=True)
-        try:
-            return forgetting.suppressed_rows(connection)
-        finally:
-            connection.close()
 
     def close(self) -> None:
         """Nothing stays open: every step opens and closes the file."""
@@ -217,16 +216,15 @@ class SparkTarget:
         """Spark's tables are read through its metastore by any number of readers while a build runs."""
         return None
 
-    def pending_forget_requests(self, landing_schema: str) -> list[str]:
-        """idr forget works on the DuckDB target only (docs/privacy.md): none is ever pending here."""
-        return []
+    def forget_state(self, landing_schema: str) -> forgetting.ForgetState:
+        """idr forget works on the DuckDB target only (docs/privacy.md): nothing is pending or suppressed."""
+        return forgetting.ForgetState([], is_suppressing=False)
 
-    def finish_forget_requests(self, landing_schema: str, request_ids: list[str]) -> None:
-        """Nothing to finish (see pending_forget_requests)."""
+    def suppressed_since(self, state: forgetting.ForgetState) -> bool:
+        return False
 
-    def suppressed_rows(self) -> int:
-        """Nothing is suppressed on Spark (see pending_forget_requests)."""
-        return 0
+    def erase_freed_bytes(self, landing_schema: str, completed_requests: list[str]) -> None:
+        """Never called (see forget_state)."""
 
     def close(self) -> None:
         if self._session is not None:
