@@ -87,7 +87,8 @@ test-fast: setup
 		--target-path build/fast/target
 	IDR_DB_PATH=build/fast/fast.duckdb $(BIN)/dbt --quiet test --select test_type:unit --target-path build/fast/target
 	$(BIN)/python -m pytest -q tests/python/test_event_files.py tests/python/test_loading.py \
-		tests/python/test_benchmark_helpers.py tests/python/test_publishing.py tests/python/test_docs.py
+		tests/python/test_benchmark_helpers.py tests/python/test_publishing.py tests/python/test_docs.py \
+		tests/python/test_spark_session.py
 
 benchmark: $(BENCHMARK_STAMP)
 	$(BIN)/idr-benchmark --events $(EVENTS) --format $(FORMAT)

@@ -9,7 +9,9 @@ process at a time: when another process holds it, opening fails with a Warehouse
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,9 @@ from idr.warehouse import WarehouseBusyError
 PROFILE = "identity_resolution"
 TARGET = "spark"
 DERBY_LOCKED = ("Another instance of Derby may have already booted the database", "Failed to start database")
+# Derby's home, set in spark.driver.extraJavaOptions; a booted metastore holds a lock on this file in it
+DERBY_HOME = re.compile(r"-Dderby\.system\.home=(\S+)")
+DERBY_BOOT_LOCK = Path("metastore_db") / "dbex.lck"
 
 
 class SparkUnavailableError(RuntimeError):
@@ -56,6 +61,8 @@ def _env_var(name: str, default: str | None = None) -> str:
 
 def open_session(profile: SparkProfile, spark_dir: Path) -> Any:
     """A Spark session with the profile's settings, its metastore reachable (else WarehouseBusyError)."""
+    if metastore_is_held(profile):
+        raise _busy(spark_dir)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -77,12 +84,39 @@ def open_session(profile: SparkProfile, spark_dir: Path) -> Any:
         # the Derby message is in the Java causes, which PySpark keeps with the stack trace
         details = f"{error}\n{getattr(error, '_stackTrace', '')}"
         if any(marker in details for marker in DERBY_LOCKED):
-            raise WarehouseBusyError(
-                f"{spark_dir} is in use by another process (Spark's local Derby metastore admits one "
-                "process at a time); try again when it has finished"
-            ) from None
+            raise _busy(spark_dir) from None
         raise
     return session
+
+
+def metastore_is_held(profile: SparkProfile) -> bool:
+    """Whether another process has booted the profile's local Derby metastore, told without starting a JVM
+    (which, with the metastore held, spends some 20 s in the Hive client's retries before it fails): Derby
+    holds a lock on `metastore_db/dbex.lck` while booted. The lock is taken and given back at once; a
+    metastore booting in that instant fails as held, with the same message."""
+    found = DERBY_HOME.search(profile.settings.get("spark.driver.extraJavaOptions", ""))
+    if not found:
+        return False
+    try:
+        descriptor = os.open(Path(found.group(1)) / DERBY_BOOT_LOCK, os.O_RDWR)
+    except OSError:
+        return False  # never booted, or not ours to read: Derby says so when it boots
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def _busy(spark_dir: Path) -> WarehouseBusyError:
+    return WarehouseBusyError(
+        f"{spark_dir} is in use by another process (Spark's local Derby metastore admits one "
+        "process at a time); try again when it has finished"
+    )
 
 
 def _first_line(error: Exception) -> str:
