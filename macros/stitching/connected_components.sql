@@ -111,7 +111,7 @@
 
 {% macro idr_contraction_round_steps(contraction) -%}
     {%- set steps = [] -%}
-    {%- call idr_step(steps, 'round_links', materialized=true) %}
+    {%- call idr_step(steps, 'round_links', materialized=true, scan_only=true) %}
     select
         round_number,
         node_key as identifier_a_key,

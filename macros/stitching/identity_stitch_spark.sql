@@ -154,10 +154,11 @@
 
 {#- Runs the steps of a round (see idr_steps_as_query) one statement each: a stored step becomes a
     scratch table `<scratch_prefix><step>` and a temporary view of the step's name over it, another
-    step a view of its query; the final step is stored under `name`. -#}
+    step (or a stored one that is `scan_only`: a filter or union of stored steps) a view of its query;
+    the final step is stored under `name`. -#}
 {% macro idr_spark_run_steps(steps, name, scratch_prefix) -%}
     {%- for step in steps[:-1] -%}
-        {%- if step.materialized -%}
+        {%- if step.materialized and not step.scan_only -%}
             {%- do idr_spark_cache(scratch_prefix ~ step.name, step.sql) -%}
             {%- do run_query('create or replace temporary view ' ~ step.name ~ ' as select * from ' ~ scratch_prefix ~ step.name) -%}
         {%- else -%}

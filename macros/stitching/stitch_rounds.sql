@@ -9,13 +9,13 @@
 {% macro idr_stitch_round_steps(state) -%}
     {%- set steps = [] -%}
     {#- the round's input: the pending links and the limit counts of the groups they join -#}
-    {%- call idr_step(steps, 'state', materialized=true) %}
+    {%- call idr_step(steps, 'state', materialized=true, scan_only=true) %}
     select * from {{ state }}
     {%- endcall %}
-    {%- call idr_step(steps, 'live_links', materialized=true) %}
+    {%- call idr_step(steps, 'live_links', materialized=true, scan_only=true) %}
     select label_a, label_b, link_rank from state where row_kind = 'link'
     {%- endcall %}
-    {%- call idr_step(steps, 'group_counts', materialized=true) %}
+    {%- call idr_step(steps, 'group_counts', materialized=true, scan_only=true) %}
     select
         label_a as label,
         identifier_type,
@@ -60,7 +60,7 @@
     where link_rank not in (select refused_links.link_rank from refused_links)
     {%- endcall %}
     {#- mutual links: a link that is the first pending link of both its groups merges them -#}
-    {%- call idr_step(steps, 'incidence', materialized=true) %}
+    {%- call idr_step(steps, 'incidence', materialized=true, scan_only=true) %}
     select link_rank, label_a as group_label, label_b as neighbour_label from candidate_links
     union all
     select link_rank, label_b as group_label, label_a as neighbour_label from candidate_links
@@ -138,7 +138,7 @@
     where star_breaks.break_rank is null or star_links.link_rank < star_breaks.break_rank
     {%- endcall %}
     {#- new labels: every merged group takes the smallest label within two hops of its merges -#}
-    {%- call idr_step(steps, 'merge_pairs', materialized=true) %}
+    {%- call idr_step(steps, 'merge_pairs', materialized=true, scan_only=true) %}
     select label_a as group_label, label_b as partner_label from mutual_links
     union all
     select label_b as group_label, label_a as partner_label from mutual_links
