@@ -61,14 +61,16 @@ def _env_var(name: str, default: str | None = None) -> str:
 
 def open_session(profile: SparkProfile, spark_dir: Path) -> Any:
     """A Spark session with the profile's settings, its metastore reachable (else WarehouseBusyError)."""
-    if metastore_is_held(profile):
-        raise _busy(spark_dir)
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError:
         raise SparkUnavailableError(
             "the Spark target needs the Spark extras: run `make spark-setup` (dbt-spark, pyspark; Java 17)"
         ) from None
+    # while this process runs Spark already, the metastore's lock may be its own JVM's
+    if SparkContext._active_spark_context is None and metastore_is_held(profile):
+        raise _busy(spark_dir)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in profile.settings.items():
         builder = builder.config(key, value)
