@@ -24,6 +24,7 @@
     ('identifier_value', 'identifiers_keyed.identifier_value'),
     ('identifier_key', 'identifiers_keyed.identifier_key'),
 ] %}
+{%- set unshared = 'shared_keys.identifier_key is null' %}
 
 with all_event_identifiers as {{ idr_not_materialized() }} (
     select * from {{ ref('int_event_identifiers') }}
@@ -138,30 +139,67 @@ exception_events as (
     where identifier_key in (select shared_keys.identifier_key from shared_keys)
 ),
 
-exception_choices as (
-    -- for those events: the most trusted identifier (lowest priority, then type, then value) and the
-    -- most trusted unshared one (null when all are shared)
+exception_bounds as (
+    -- for those events, in integers as in trust_bounds: the smallest and largest key of the best
+    -- priority among all their identifiers and among their unshared ones (null when all are shared)
     select
         event_identifiers.event_key,
-        {{ idr_min_struct(trust_order) }} as most_trusted_identifier,
-        {{ idr_min_struct(trust_order, 'shared_keys.identifier_key is null') }} as unshared_identifier
+        {{ idr_packed_min_key('event_identifiers.identifier_priority', 'event_identifiers.identifier_key', key_span) }}
+            as lowest_key,
+        {{ idr_packed_max_key('event_identifiers.identifier_priority', 'event_identifiers.identifier_key', key_span) }}
+            as highest_key,
+        {{ idr_packed_min_key(
+            'event_identifiers.identifier_priority', 'event_identifiers.identifier_key', key_span, unshared
+        ) }} as lowest_unshared_key,
+        {{ idr_packed_max_key(
+            'event_identifiers.identifier_priority', 'event_identifiers.identifier_key', key_span, unshared
+        ) }} as highest_unshared_key
     from event_identifiers
     inner join exception_events
         on event_identifiers.event_key = exception_events.event_key
-    inner join identifiers_keyed
-        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
     left join shared_keys
         on event_identifiers.identifier_key = shared_keys.identifier_key
     group by event_identifiers.event_key
 ),
 
-choices as {{ idr_materialized() }} (
+tied_choices as (
+    -- those of them with several identifiers of one best priority (among all, or among the unshared
+    -- ones): the most trusted identifier (lowest priority, then type, then value) and the most trusted
+    -- unshared one (null when all are shared)
     select
-        exception_choices.event_key,
+        event_identifiers.event_key,
+        {{ idr_min_struct(trust_order) }} as most_trusted_identifier,
+        {{ idr_min_struct(trust_order, unshared) }} as unshared_identifier
+    from event_identifiers
+    inner join exception_bounds
+        on event_identifiers.event_key = exception_bounds.event_key
+    inner join identifiers_keyed
+        on event_identifiers.identifier_key = identifiers_keyed.identifier_key
+    left join shared_keys
+        on event_identifiers.identifier_key = shared_keys.identifier_key
+    where
+        exception_bounds.lowest_key <> exception_bounds.highest_key
+        or exception_bounds.lowest_unshared_key <> exception_bounds.highest_unshared_key
+    group by event_identifiers.event_key
+),
+
+choices as {{ idr_materialized() }} (
+    -- each exception's most trusted identifier and most trusted unshared one: by their keys, or, where
+    -- a priority is tied, by type and value
+    select
+        exception_bounds.event_key,
         -- (a struct's field, which the linter takes for a table's column)
-        exception_choices.most_trusted_identifier.identifier_key as most_trusted_key,  -- noqa: RF01
-        exception_choices.unshared_identifier.identifier_key as unshared_key  -- noqa: RF01
-    from exception_choices
+        coalesce(
+            tied_choices.most_trusted_identifier.identifier_key,  -- noqa: RF01
+            exception_bounds.lowest_key
+        ) as most_trusted_key,
+        case
+            when tied_choices.event_key is null then exception_bounds.lowest_unshared_key
+            else tied_choices.unshared_identifier.identifier_key  -- noqa: RF01
+        end as unshared_key
+    from exception_bounds
+    left join tied_choices
+        on exception_bounds.event_key = tied_choices.event_key
 ),
 
 only_shared as (
@@ -194,15 +232,21 @@ exception_decisions as (
 ),
 
 decisions as (
+    -- every other event is decided by its smallest key (a union, not a join: one anti-join of the
+    -- events against the few exceptions, rather than a join that carries every event's columns)
     select
-        trust_bounds.event_key,
-        coalesce(exception_decisions.assigned_by_identifier_key, trust_bounds.lowest_key)
-            as assigned_by_identifier_key,
-        coalesce(exception_decisions.assignment_reason, 'identifier') as assignment_reason
+        event_key,
+        lowest_key as assigned_by_identifier_key,
+        'identifier' as assignment_reason
     from trust_bounds
-    left join exception_decisions
-        on trust_bounds.event_key = exception_decisions.event_key
-    where exception_decisions.event_key is null or exception_decisions.assigned_by_identifier_key is not null
+    where event_key not in (select exception_events.event_key from exception_events)
+    union all
+    select
+        event_key,
+        assigned_by_identifier_key,
+        assignment_reason
+    from exception_decisions
+    where assigned_by_identifier_key is not null
 ),
 
 deciding_identifiers as (

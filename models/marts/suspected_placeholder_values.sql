@@ -3,8 +3,9 @@
     "Identifier values"). Such a value is a placeholder no list blocks yet (an SDK's fixed id, a test
     account) or a really shared identifier (a kiosk); merge protection refuses the links that break a
     limit either way, but a placeholder belongs in var idr_blocked_values. One row per value and type
-    seen with it. A view: it costs the build nothing and is read rarely. -#}
-{{ config(materialized='view') }}
+    seen with it. A table rebuilt every run (one pass over the links): as a view, its data tests and the
+    readers' copy computed it again, three passes a run. -#}
+{{ config(materialized='table') }}
 
 with identity_edges as (
     select * from {{ ref('int_identity_edges_aggregated') }}
