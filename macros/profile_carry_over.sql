@@ -57,7 +57,10 @@
 
 {% macro duckdb__idr_copy_profiles_before_full_refresh() -%}
     {%- set stitched = adapter.get_relation(target.database, target.schema, 'int_identifiers_stitched') if execute -%}
-    {%- set merges = adapter.get_relation(target.database, target.schema, 'profile_merges') if execute -%}
+    {#- profile_merges is in the marts file (its node's database) -#}
+    {%- set merges_node = graph.nodes.values() | selectattr('name', 'equalto', 'profile_merges') | first if execute -%}
+    {%- set merges = adapter.get_relation(merges_node.database, merges_node.schema, 'profile_merges')
+        if execute and merges_node -%}
     {%- if flags.FULL_REFRESH and stitched is not none -%}
         create or replace table {{ idr_carry_over_relation('profiles') }} as
         select

@@ -32,7 +32,9 @@ from pathlib import Path
 import duckdb
 
 from idr.lookup import PROFILE_PREFIX, LookupUsageError, NotFoundError, Reference, parse_reference
+from idr.warehouse_files import MARTS_CATALOG
 
+MARTS = f"{MARTS_CATALOG}.main"  # where the marts are (the marts file, attached by warehouse.connect)
 SALT_TABLE = "suppression_salt"
 SUPPRESSED_TABLE = "suppressed_identifiers"
 REQUESTS_TABLE = "privacy_requests"
@@ -152,6 +154,7 @@ def apply(
     """Suppress, scrub and record the request planned on `connection`, in one transaction; a request that
     reaches no row is recorded completed (nothing to rebuild)."""
     schema = _quoted(landing_schema)
+    _forget_merges(connection)
     connection.execute("begin transaction")
     try:
         ensure_tables(connection, landing_schema)
@@ -179,17 +182,6 @@ def apply(
         connection.execute(
             "delete from main.int_identifiers_stitched where profile_id in (select * from forget_profiles)"
         )
-        if _table_exists(connection, "main", "profile_merges"):
-            connection.execute(
-                "delete from main.profile_merges where profile_id in (select * from forget_profile_ids_ever) "
-                "or merged_profile_id in (select * from forget_profile_ids_ever)"
-            )
-            connection.execute(
-                "update main.profile_merges set merged_by_identifier_type = null, merged_by_identifier_value = null "
-                "where exists (select 1 from forget_identifiers as forgotten "
-                "where forgotten.identifier_type = profile_merges.merged_by_identifier_type "
-                "and forgotten.identifier_value = profile_merges.merged_by_identifier_value)"
-            )
         connection.execute(
             f"insert into {schema}.{REQUESTS_TABLE} "
             "select ?, coalesce(string_agg(distinct hashes.identifier_hash, ',' order by hashes.identifier_hash), ''), "
@@ -197,6 +189,31 @@ def apply(
             f"from (select {IDENTIFIER_HASH} as identifier_hash from forget_identifiers "
             f"cross join {schema}.{SALT_TABLE}) as hashes",
             [forget.request_id, forget.profile_count, json.dumps(forget.rows_by_table, sort_keys=True)],
+        )
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise
+
+
+def _forget_merges(connection: duckdb.DuckDBPyConnection) -> None:
+    """The merges of the profiles reached leave profile_merges, and the forgotten identifiers leave the
+    merges of others: in the marts file, in a transaction of its own before the warehouse's (DuckDB writes
+    one file per transaction). A forget killed between the two has removed merges and recorded nothing: run
+    again, it finds the same people."""
+    if not _table_exists(connection, "main", "profile_merges", MARTS_CATALOG):
+        return
+    connection.execute("begin transaction")
+    try:
+        connection.execute(
+            f"delete from {MARTS}.profile_merges where profile_id in (select * from forget_profile_ids_ever) "
+            "or merged_profile_id in (select * from forget_profile_ids_ever)"
+        )
+        connection.execute(
+            f"update {MARTS}.profile_merges set merged_by_identifier_type = null, merged_by_identifier_value = null "
+            "where exists (select 1 from forget_identifiers as forgotten "
+            "where forgotten.identifier_type = profile_merges.merged_by_identifier_type "
+            "and forgotten.identifier_value = profile_merges.merged_by_identifier_value)"
         )
         connection.execute("commit")
     except BaseException:
@@ -377,7 +394,7 @@ def _text_condition(connection: duckdb.DuckDBPyConnection, text_expr: str) -> tu
 
 _PLAN_STATEMENTS = [
     # the profiles reached: those holding a named identifier, and those a named profile id belongs to now
-    """
+    f"""
     create or replace temp table forget_profiles as
     select distinct stitched.profile_id
     from main.int_identifiers_stitched as stitched
@@ -386,13 +403,13 @@ _PLAN_STATEMENTS = [
         and stitched.identifier_value = requested.identifier_value
     union
     select id_map.profile_id
-    from main.profile_id_map as id_map
+    from {MARTS}.profile_id_map as id_map
     inner join forget_named_ids as named on id_map.profile_id_ever = named.profile_id
     """,
     # every id these profiles ever had
-    """
+    f"""
     create or replace temp table forget_profile_ids_ever as
-    select profile_id_ever as profile_id from main.profile_id_map
+    select profile_id_ever as profile_id from {MARTS}.profile_id_map
     where profile_id in (select profile_id from forget_profiles)
     union
     select profile_id from forget_profiles
@@ -432,23 +449,23 @@ def _counts(
 ) -> dict[str, int]:
     """Rows removed by table: the inputs scrubbed, and the rows of the marts that belong to the profiles reached."""
     by_profile = {
-        "profiles": "main.profiles",
-        "profile_identifiers": "main.profile_identifiers",
-        "profile_traits": "main.profile_traits",
-        "profile_events": "main.profile_events",
-        "profile_id_map": "main.profile_id_map",
+        "profiles": f"{MARTS}.profiles",
+        "profile_identifiers": f"{MARTS}.profile_identifiers",
+        "profile_traits": f"{MARTS}.profile_traits",
+        "profile_events": f"{MARTS}.profile_events",
+        "profile_id_map": f"{MARTS}.profile_id_map",
     }
     counts: dict[str, int] = {}
     for name, relation in by_profile.items():
-        if _table_exists(connection, "main", name):
+        if _table_exists(connection, "main", name, MARTS_CATALOG):
             counts[name] = _count(
                 connection,
                 f"select count(*) from {relation} where profile_id in (select profile_id from forget_profiles)",
             )
-    if _table_exists(connection, "main", "profile_merges"):
+    if _table_exists(connection, "main", "profile_merges", MARTS_CATALOG):
         counts["profile_merges"] = _count(
             connection,
-            "select count(*) from main.profile_merges where profile_id in (select * from forget_profile_ids_ever) "
+            f"select count(*) from {MARTS}.profile_merges where profile_id in (select * from forget_profile_ids_ever) "
             "or merged_profile_id in (select * from forget_profile_ids_ever)",
         )
     counts["suppressed_identifiers"] = _count(connection, "select count(*) from forget_identifiers")
@@ -471,9 +488,12 @@ def _segment_tables(connection: duckdb.DuckDBPyConnection, segment_schema: str |
     return [str(name) for (name,) in found]
 
 
-def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> bool:
+    """Whether `schema`.`table` exists (in `catalog`; None: in any)."""
     found = connection.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+        "and (? is null or table_catalog = ?)",
+        [schema, table, catalog, catalog],
     ).fetchone()
     return bool(found and found[0])
 

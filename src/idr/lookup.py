@@ -21,6 +21,7 @@ import duckdb
 from idr.duckdb_settings import is_lock_conflict
 from idr.publishing import reader_path
 from idr.warehouse import WarehouseBusyError
+from idr.warehouse_files import marts_path
 
 PROFILE_PREFIX = "profile"
 LOOKUP_TABLES = ("profiles", "profile_identifiers", "profile_id_map", "identifier_types", "identity_edges")
@@ -72,8 +73,8 @@ def open_marts(db_path: Path, required: Sequence[str] = LOOKUP_TABLES) -> duckdb
     published) the file itself; WarehouseBusyError while a build holds a never-published file, NotFoundError
     when a `required` table is missing (a warehouse built by an earlier version)."""
     published = reader_path(db_path)
-    path = published if published.exists() else db_path
-    if not path.exists():
+    path = published if published.exists() else marts_path(db_path)
+    if not db_path.exists() or not path.exists():
         raise NotFoundError(f"{db_path}: no such warehouse (build it with `idr run`)")
     try:
         connection = duckdb.connect(str(path), read_only=True)

@@ -11,6 +11,7 @@ from idr import file_rewrite, forgetting, loading, publishing, spark_session, sp
 from idr.dbt_invoke import PROJECT_DIR
 from idr.summary import WarehouseMissingError, WarehouseSummary
 from idr.warehouse import FileLoaded, LoadCounts
+from idr.warehouse_files import MARTS_PATH_VAR, marts_path
 
 
 class Target(Protocol):
@@ -71,13 +72,17 @@ class DuckDBTarget:
         return self.db_path
 
     def environment(self) -> dict[str, str]:
-        return {"IDR_DB_PATH": str(self.db_path)}
+        return {"IDR_DB_PATH": str(self.db_path), MARTS_PATH_VAR: str(marts_path(self.db_path))}
 
     def arguments(self) -> list[str]:
         return ["--db", str(self.db_path)]
 
     def check_writable(self) -> None:
+        """Fail early when another process holds the files; then move the marts of a warehouse built
+        before they had a file of their own into the marts file."""
         warehouse.check_writable(self.db_path)
+        marts_dir = PROJECT_DIR / "models" / "marts"
+        warehouse.move_earlier_marts(self.db_path, sorted(path.stem for path in marts_dir.glob("*.sql")))
 
     def load(
         self, files: list[Path], load_id: str, landing_schema: str, on_file: FileLoaded | None = None
@@ -141,6 +146,8 @@ class DuckDBTarget:
     def erase_freed_bytes(self, landing_schema: str, completed_requests: list[str]) -> None:
         """The file rewritten (file_rewrite), then the requests marked completed."""
         file_rewrite.rewrite(self.db_path)
+        if marts_path(self.db_path).exists():
+            file_rewrite.rewrite(marts_path(self.db_path))
         if completed_requests:
             connection = warehouse.connect(self.db_path)
             try:

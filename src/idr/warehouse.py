@@ -12,6 +12,7 @@ import duckdb
 from idr import inputs
 from idr.duckdb_settings import connect_config
 from idr.summary import WarehouseMissingError, WarehouseSummary, count_marts
+from idr.warehouse_files import MARTS_CATALOG, attach_marts, marts_path
 
 # Told after each file: its path and the rows it added (None: skipped, its content was loaded before).
 FileLoaded = Callable[[Path, int | None], None]
@@ -28,18 +29,55 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         raise WarehouseMissingError(f"{db_path} does not exist yet: run `idr run --db {db_path}` first")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(db_path), read_only=read_only, config=connect_config(db_path))
+        connection = duckdb.connect(str(db_path), read_only=read_only, config=connect_config(db_path))
     except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseBusyError(
-                f"{db_path} is in use by another process (DuckDB admits one writer); try again when it has finished"
-            ) from error
-        raise
+        raise _busy_or(error, db_path) from error
+    try:
+        attach_marts(connection, db_path, read_only)
+    except duckdb.IOException as error:
+        connection.close()
+        raise _busy_or(error, marts_path(db_path)) from error
+    return connection
+
+
+def _busy_or(error: duckdb.IOException, path: Path) -> Exception:
+    """DuckDB's lock conflict on `path` as a WarehouseBusyError; any other error as it is."""
+    if "lock" in str(error).lower():
+        return WarehouseBusyError(
+            f"{path} is in use by another process (DuckDB admits one writer); try again when it has finished"
+        )
+    return error
 
 
 def check_writable(db_path: Path) -> None:
-    """Fail early, with WarehouseBusyError, when another process holds the file."""
+    """Fail early, with WarehouseBusyError, when another process holds the file or its marts file."""
     connect(db_path).close()
+
+
+def move_earlier_marts(db_path: Path, names: list[str]) -> list[str]:
+    """A warehouse built before the marts had a file of their own holds them in its schema main: moved into
+    the marts file, once (when that holds none of them), so that the incremental marts and the merge history
+    carry on. The tables moved."""
+    connection = connect(db_path)
+    try:
+        rows = connection.execute(
+            "select table_catalog, table_name from information_schema.tables "
+            "where table_schema = 'main' and table_type = 'BASE TABLE'"
+        ).fetchall()
+        held = {(str(catalog), str(name)) for catalog, name in rows}
+        (own,) = connection.execute("select current_database()").fetchone() or ("",)
+        earlier = [name for name in names if (own, name) in held]
+        if not earlier or any((MARTS_CATALOG, name) in held for name in names):
+            return []
+        for name in earlier:  # one file written per statement (DuckDB writes one file per transaction)
+            quoted = '"' + name.replace('"', '""') + '"'
+            connection.execute(f'create table {MARTS_CATALOG}.main.{quoted} as select * from "{own}".main.{quoted}')
+        for name in earlier:
+            quoted = '"' + name.replace('"', '""') + '"'
+            connection.execute(f'drop table "{own}".main.{quoted}')
+        return earlier
+    finally:
+        connection.close()
 
 
 def ensure_landing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
@@ -114,8 +152,12 @@ class LoadCounts:
 
 
 def summarize(connection: duckdb.DuckDBPyConnection, load_id: str | None = None) -> WarehouseSummary:
-    """The counts of the built marts (schema main); with a load_id, also what became of that load's rows."""
-    rows = connection.execute("select table_name from information_schema.tables where table_schema = 'main'")
+    """The counts of the built marts (the marts file's schema main); with a load_id, also what became of that
+    load's rows."""
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'main'",
+        [MARTS_CATALOG],
+    )
     tables = {name for (name,) in rows.fetchall()}
 
     def query(sql: str, parameters: list[object]) -> list[tuple[object, ...]]:

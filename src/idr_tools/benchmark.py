@@ -44,6 +44,7 @@ import duckdb
 from idr.dbt_invoke import PROJECT_DIR
 from idr.publishing import GENERATIONS, generation_path, reader_path
 from idr.run_results import node_seconds
+from idr.warehouse_files import attach_marts, marts_path
 from idr_tools.accuracy import measure
 from idr_tools.generate_events import day_of
 
@@ -128,9 +129,15 @@ def link_into(inbox: Path, files: list[Path]) -> None:
 
 
 def warehouse_mb(db_path: Path) -> dict[str, float]:
-    """The size on disk of the warehouse file and of its write-ahead log (MB)."""
-    wal = db_path.with_name(db_path.name + ".wal")
-    sizes = {"db": db_path.stat().st_size, "wal": wal.stat().st_size if wal.exists() else 0}
+    """The size on disk of the warehouse's two files together (`db`), of its marts file alone (`marts`)
+    and of their write-ahead logs (MB)."""
+    marts = marts_path(db_path)
+    wals = [path.with_name(path.name + ".wal") for path in (db_path, marts)]
+    sizes = {
+        "db": db_path.stat().st_size + (marts.stat().st_size if marts.exists() else 0),
+        "marts": marts.stat().st_size if marts.exists() else 0,
+        "wal": sum(wal.stat().st_size for wal in wals if wal.exists()),
+    }
     return {name: round(size / MB, 1) for name, size in sizes.items()}
 
 
@@ -166,6 +173,7 @@ def time_analysis(name: str, db_path: Path, target: Path) -> float:
     dbt(["compile", "--select", name], db_path, target)
     sql = next(target.glob(f"compiled/*/analyses/{name}.sql")).read_text()
     connection = duckdb.connect(str(db_path), read_only=True)
+    attach_marts(connection, db_path, read_only=True)
     try:
         started = time.monotonic()
         connection.execute(f"create temp table components as {sql}")
@@ -182,6 +190,7 @@ def time_scipy(db_path: Path) -> tuple[float, int, int, int]:
     from scipy.sparse.csgraph import connected_components
 
     connection = duckdb.connect(str(db_path), read_only=True)
+    attach_marts(connection, db_path, read_only=True)
     try:
         nodes = int(connection.execute("select max(identifier_key) from int_identifiers_keyed").fetchall()[0][0])
         edges = connection.execute(
@@ -219,6 +228,7 @@ def stitching_analyses(db_path: Path, target: Path) -> dict[str, object]:
 
 def accuracy_of(db_path: Path, truth: Path) -> dict[str, object]:
     connection = duckdb.connect(str(db_path), read_only=True)
+    attach_marts(connection, db_path, read_only=True)
     try:
         return measure(connection, truth).as_dict()
     finally:
@@ -256,7 +266,8 @@ def main() -> None:
     history, night = split_night(events_dir, args.night_share)
     shutil.rmtree(inbox, ignore_errors=True)
     readers = [reader_path(db_path), *(generation_path(db_path, g) for g in GENERATIONS)]
-    for path in (db_path, db_path.with_name(db_path.name + ".wal"), *readers):
+    files = (db_path, marts_path(db_path), *readers)
+    for path in (*files, *(file.with_name(file.name + ".wal") for file in files)):
         path.unlink(missing_ok=True)  # a new warehouse, and no readers' copy of an earlier one
     link_into(inbox, history)
 
@@ -301,7 +312,8 @@ def main() -> None:
 
 
 def size_text(sizes: dict[str, float]) -> str:
-    return f"{sizes['db']:,} MB" + (f" + {sizes['wal']:,} MB of WAL" if sizes["wal"] else "")
+    marts = f" (of which the marts file {sizes['marts']:,} MB)" if sizes.get("marts") else ""
+    return f"{sizes['db']:,} MB{marts}" + (f" + {sizes['wal']:,} MB of WAL" if sizes["wal"] else "")
 
 
 def markdown(results: dict) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import traceback
@@ -16,6 +17,7 @@ import pytest
 
 from idr import cli
 from idr.publishing import reader_path
+from idr.warehouse_files import attach_marts, marts_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 IDR = ["-m", "idr"]  # the installed driver, as `python -m idr`
@@ -84,9 +86,17 @@ def assert_one_line_error(stderr: str, *fragments: str) -> None:
         assert fragment in lines[0]
 
 
+def copy_warehouse(source: Path, destination: Path) -> None:
+    """Copy a warehouse: its file and its marts file."""
+    shutil.copyfile(source, destination)
+    shutil.copyfile(marts_path(source), marts_path(destination))
+
+
 def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
+    """`sql` on the warehouse file, with its marts file attached (a mart's plain name finds it)."""
     connection = duckdb.connect(str(db_path), read_only=True)
     try:
+        attach_marts(connection, db_path, read_only=True)
         return connection.execute(sql, parameters or []).fetchall()
     finally:
         connection.close()
@@ -94,10 +104,16 @@ def query(db_path: Path, sql: str, parameters: list[object] | None = None) -> li
 
 def readers_differences(db_path: Path) -> dict[str, int]:
     """Per table of the readers' copy of `db_path`, the rows in one of it and the warehouse's table of
-    that name but not in the other (every column compared, duplicates counted)."""
+    that name (in the marts file, else in the warehouse file) but not in the other (every column compared,
+    duplicates counted)."""
     connection = duckdb.connect(str(reader_path(db_path)), read_only=True)
     try:
-        connection.execute("attach ? as warehouse (read_only)", [str(db_path)])
+        connection.execute("attach ? as warehouse_file (read_only)", [str(db_path)])
+        connection.execute("attach ? as marts_file (read_only)", [str(marts_path(db_path))])
+        connection.execute(
+            "create temp view warehouse_tables as select table_catalog, table_name from information_schema.tables "
+            "where table_catalog in ('warehouse_file', 'marts_file') and table_schema = 'main'"
+        )
         tables = [
             name
             for (name,) in connection.execute(
@@ -106,9 +122,13 @@ def readers_differences(db_path: Path) -> dict[str, int]:
         ]
         found = {}
         for table in tables:
+            (catalog,) = connection.execute(
+                "select min(table_catalog) from warehouse_tables where table_name = ?", [table]
+            ).fetchone() or ("marts_file",)
+            warehouse = f'{catalog or "marts_file"}.main."{table}"'
             (count,) = connection.execute(
-                f'select (select count(*) from (from warehouse.main."{table}" except all from main."{table}"))'
-                f' + (select count(*) from (from main."{table}" except all from warehouse.main."{table}"))'
+                f'select (select count(*) from (from {warehouse} except all from main."{table}"))'
+                f' + (select count(*) from (from main."{table}" except all from {warehouse}))'
             ).fetchone() or (None,)
             found[table] = count
         return found

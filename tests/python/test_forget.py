@@ -7,18 +7,18 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES_DIR, assert_one_line_error, held_for_writing, query, run_idr
+from conftest import FIXTURES_DIR, assert_one_line_error, copy_warehouse, held_for_writing, query, run_idr
 from event_streams import stream
 from test_incremental import canonical, write
 
 from idr import forgetting
 from idr.lookup import parse_reference
 from idr.publishing import generation_path, reader_path
+from idr.warehouse_files import attach_marts, marts_path
 
 JANE = ["janedoe@example.com", "abc123def", "anon_123", "anon_456", "anon_789", "and_1a2b3c4d", "ios_abc123"]
 JANE_NAME = "Jane Doe"
@@ -27,8 +27,9 @@ JANE_SEED_ROWS = 13
 
 
 def warehouse_files(db_path: Path) -> list[Path]:
-    """The warehouse, its WAL and both published generations (those that exist)."""
+    """The warehouse, its marts file, their WALs and both published generations (those that exist)."""
     candidates = [db_path, db_path.with_name(db_path.name + ".wal")]
+    candidates += [marts_path(db_path), marts_path(db_path).with_name(marts_path(db_path).name + ".wal")]
     for generation in (0, 1):
         path = generation_path(db_path, generation)
         candidates += [path, path.with_name(path.name + ".wal")]
@@ -48,14 +49,16 @@ def tables_holding(db_path: Path, values: list[str]) -> list[tuple[str, str]]:
     """(table, value) for every value found in the text of any row of any table of the warehouse."""
     connection = duckdb.connect(str(db_path), read_only=True)
     try:
+        attach_marts(connection, db_path, read_only=True)
         tables = connection.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            "select database_name, schema_name, table_name from duckdb_tables() "
+            "where database_name in (current_database(), 'marts')"
         ).fetchall()
         found = []
-        for schema, table in tables:
+        for catalog, schema, table in tables:
             for value in values:
                 (count,) = connection.execute(
-                    f'select count(*) from "{schema}"."{table}" as t where contains(lower(t::varchar), ?)',
+                    f'select count(*) from "{catalog}"."{schema}"."{table}" as t where contains(lower(t::varchar), ?)',
                     [value.lower()],
                 ).fetchone() or (0,)
                 if count:
@@ -86,7 +89,7 @@ def sha256(path: Path) -> str:
 def demo_copy(tmp_path: Path, demo_db: Path) -> Path:
     """A copy of the demo warehouse of its own (the readers' copy is written by the forget)."""
     db_path = tmp_path / "identity.duckdb"
-    shutil.copyfile(demo_db, db_path)
+    copy_warehouse(demo_db, db_path)
     return db_path
 
 
@@ -409,6 +412,7 @@ def test_a_request_whose_rebuild_did_not_run_is_finished_by_the_next_night(demo_
     rewrites the file, republishes, and names the request in its report."""
     connection = duckdb.connect(str(demo_copy))
     try:
+        attach_marts(connection, demo_copy)
         planned = forgetting.plan(connection, [parse_reference("user_id:abc123def")], "landing", "main_segment_demo")
         forgetting.apply(connection, planned, "landing", "main_segment_demo")
     finally:

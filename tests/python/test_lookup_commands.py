@@ -4,7 +4,6 @@ are not one profile, draw the identity graph, and query the marts, all read-only
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +11,10 @@ from xml.etree import ElementTree
 
 import duckdb
 import pytest
-from conftest import assert_one_line_error, held_for_writing, query, run_idr
+from conftest import assert_one_line_error, copy_warehouse, held_for_writing, query, run_idr
 
 from idr.publishing import reader_path
+from idr.warehouse_files import marts_path
 
 IPAD = "ios.id:ios_rivera_family_ipad"
 
@@ -56,8 +56,8 @@ def test_user_id_and_profile_ids_find_the_same_profile_and_user_ids_keep_their_c
 def test_a_merged_away_profile_id_finds_the_profile_it_merged_into(tmp_path: Path, demo_db: Path) -> None:
     """profile_id_map resolves an old id: on a copy whose map holds one, as a later night would write it."""
     copy = tmp_path / "identity.duckdb"
-    shutil.copy(reader_path(demo_db).resolve(), copy)
-    connection = duckdb.connect(str(copy))
+    copy_warehouse(demo_db, copy)
+    connection = duckdb.connect(str(marts_path(copy)))
     connection.execute(
         "insert into profile_id_map (profile_id_ever, profile_id, merge_hops) values ('prof_old', ?, 1)",
         [jane_profile_id(demo_db)],
@@ -194,16 +194,16 @@ def test_lookups_work_while_a_night_holds_the_warehouse(demo_db: Path) -> None:
 
 def test_a_warehouse_being_built_before_its_first_publishing_is_busy(tmp_path: Path, demo_db: Path) -> None:
     unpublished = tmp_path / "identity.duckdb"
-    shutil.copy(demo_db, unpublished)
+    copy_warehouse(demo_db, unpublished)
     assert run_idr("profile", "user_id:abc123def", "--db", unpublished).stdout.startswith("Profile ")  # read directly
-    with held_for_writing(unpublished):
+    with held_for_writing(marts_path(unpublished)):
         busy = run_idr("profile", "user_id:abc123def", "--db", unpublished, expect=3)
         assert_one_line_error(busy.stderr, "being built", "no published copy")
     missing = run_idr("sql", "select 1", "--db", tmp_path / "nowhere.duckdb", expect=2)
     assert_one_line_error(missing.stderr, "no such warehouse")
     older = tmp_path / "older.duckdb"  # built before identifier_types was a mart
-    shutil.copy(demo_db, older)
-    connection = duckdb.connect(str(older))
+    copy_warehouse(demo_db, older)
+    connection = duckdb.connect(str(marts_path(older)))
     connection.execute("drop table identifier_types")
     connection.close()
     before = run_idr("profile", "user_id:abc123def", "--db", older, expect=2)

@@ -1,6 +1,7 @@
-"""Publishing the marts for readers, on a hand-made warehouse (no dbt): after every publishing the
-readers' link opens exactly the warehouse's marts, whether the older generation was updated with what
-changed (over one night or two) or copied whole; a reader holding a generation keeps what it opened."""
+"""Publishing the marts for readers, on a hand-made warehouse (no dbt): the marts in the marts file beside
+the warehouse file, and one view mart over a table of the warehouse file (as `privacy_requests` is). After
+every publishing the readers' link opens exactly the warehouse's marts, in the older generation; a reader
+holding a generation keeps what it opened; after a forget neither generation keeps what is gone."""
 
 from __future__ import annotations
 
@@ -11,17 +12,16 @@ from pathlib import Path
 import duckdb
 from conftest import readers_differences
 
+from idr.file_rewrite import rewrite
 from idr.publishing import Mart, generation_path, publish, reader_path
+from idr.warehouse_files import marts_path
 
 MARTS = [
     Mart("profiles", is_incremental=True, unique_key=("profile_id",)),
-    Mart("profile_traits", is_incremental=True, unique_key=("profile_id",)),  # not unique: one row per trait
-    Mart("profile_merges", is_incremental=True),  # append-only
-    Mart("profile_id_map"),  # rebuilt by every run
-    Mart("suspected_placeholder_values"),  # a view
+    Mart("profile_merges", is_incremental=True),
+    Mart("profile_id_map"),
+    Mart("requests"),  # a view in the warehouse file
 ]
-INCREMENTAL = ["profile_merges", "profile_traits", "profiles"]
-WHOLE = ["profile_id_map", "suspected_placeholder_values"]
 
 HOLDER = """
 import duckdb, sys
@@ -32,84 +32,67 @@ print(connection.execute("select count(*) from profiles").fetchone()[0], flush=T
 """
 
 
-def night(db_path: Path, batch: int, *statements: str) -> None:
-    """A run of the warehouse at batch `batch` (its rows' batch_started_at is day `batch` of 2024)."""
-    connection = duckdb.connect(str(db_path))
+def run_statements(path: Path, *statements: str) -> None:
+    connection = duckdb.connect(str(path))
     try:
         for statement in statements:
-            connection.execute(statement.replace("$batch", f"timestamp '2024-01-01' + interval {batch} day"))
+            connection.execute(statement)
     finally:
         connection.close()
 
 
 def first_night(db_path: Path) -> None:
-    night(
-        db_path,
-        1,
-        "create table profiles as select 'p' || n as profile_id, n as event_count, $batch as batch_started_at "
-        "from range(100) as t(n)",
-        "create table profile_traits as select 'p' || (n // 2) as profile_id, 'trait' || (n % 2) as trait, "
-        "'v' || n as value, $batch as batch_started_at from range(200) as t(n)",
-        "create table profile_merges as select 'q' || n as merged_profile_id, $batch as batch_started_at "
-        "from range(3) as t(n)",
+    run_statements(
+        marts_path(db_path),
+        "create table profiles as select 'p' || n as profile_id, n as event_count from range(100) as t(n)",
+        "create table profile_merges as select 'q' || n as merged_profile_id from range(3) as t(n)",
         "create table profile_id_map as select profile_id as profile_id_ever, profile_id from profiles",
-        "create view suspected_placeholder_values as select profile_id from profiles where event_count > 90",
+    )
+    run_statements(
+        db_path,
+        "create table request_log as select 'r' || n as request_id from range(2) as t(n)",
+        "create view requests as select request_id from request_log",
     )
 
 
-def later_night(db_path: Path, batch: int) -> None:
-    """Rewrites profiles (the delete+insert of dbt), adds some, merges some away, drops a trait of a
-    profile left unchanged and appends merges."""
-    rewritten = f"profile_id in ('p{batch}', 'p{batch + 10}')"
-    night(
-        db_path,
-        batch,
-        f"delete from profiles where {rewritten}",
-        f"insert into profiles values ('p{batch}', {1000 + batch}, $batch), ('p{batch + 10}', 7, $batch), "
-        f"('new{batch}', 1, $batch)",
-        f"delete from profiles where profile_id = 'p{50 + batch}'",  # merged away
-        f"delete from profile_traits where {rewritten} or profile_id = 'p{50 + batch}'",
-        f"insert into profile_traits values ('p{batch}', 'trait0', 'changed', $batch)",
-        f"delete from profile_traits where profile_id = 'p{70 + batch}' and trait = 'trait1'",
-        f"insert into profile_merges values ('p{50 + batch}', $batch)",
+def later_night(db_path: Path, night: int) -> None:
+    run_statements(
+        marts_path(db_path),
+        f"delete from profiles where profile_id = 'p{night}'",
+        f"insert into profiles values ('new{night}', {night})",
+        f"insert into profile_merges values ('p{night}')",
         "create or replace table profile_id_map as select profile_id as profile_id_ever, profile_id from profiles",
     )
+    run_statements(db_path, f"insert into request_log values ('r{night + 10}')")
 
 
-def test_each_night_updates_the_older_generation_with_what_changed(tmp_path: Path) -> None:
+def tables_of(path: Path) -> dict[str, str]:
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = connection.execute("select table_name, table_type from information_schema.tables").fetchall()
+    finally:
+        connection.close()
+    return {str(name): str(kind) for name, kind in rows}
+
+
+def test_each_night_publishes_the_marts_into_the_older_generation(tmp_path: Path) -> None:
     db_path = tmp_path / "identity.duckdb"
     first_night(db_path)
     first = publish(db_path, MARTS)
-    assert first.generation == generation_path(db_path, 0) and sorted(first.copied) == sorted(INCREMENTAL + WHOLE)
+    assert first.generation == generation_path(db_path, 0)
+    assert sorted(first.copied) == sorted(mart.name for mart in MARTS)
     assert reader_path(db_path).resolve() == generation_path(db_path, 0)
-    assert set(readers_differences(db_path).values()) == {0}
+    assert readers_differences(db_path) == dict.fromkeys([m.name for m in MARTS], 0)
+    assert tables_of(reader_path(db_path))["requests"] == "BASE TABLE", "a view of the warehouse file, as a table"
 
-    assert generation_path(db_path, 1).exists(), "the other generation starts as a copy of the first"
-
-    for batch in (2, 3, 4, 5):  # each generation takes the changes since it was written (one night, then two)
-        later_night(db_path, batch)
+    for night in (2, 3, 4):
+        later_night(db_path, night)
         published = publish(db_path, MARTS)
-        assert published.generation == generation_path(db_path, (batch + 1) % 2)
+        assert published.generation == generation_path(db_path, (night + 1) % 2)
         assert reader_path(db_path).resolve() == published.generation
-        assert sorted(published.updated) == INCREMENTAL and sorted(published.copied) == WHOLE
-        assert readers_differences(db_path) == dict.fromkeys([m.name for m in MARTS], 0), batch
+        assert readers_differences(db_path) == dict.fromkeys([m.name for m in MARTS], 0), night
     assert reader_path(db_path).is_symlink()
-
-
-def test_a_full_refresh_or_a_changed_schema_is_copied_whole(tmp_path: Path) -> None:
-    db_path = tmp_path / "identity.duckdb"
-    first_night(db_path)
-    publish(db_path, MARTS)
-    publish(db_path, MARTS)
-    night(  # a full refresh: fewer merges, every row of the run's batch; a new column in profiles
-        db_path,
-        9,
-        "create or replace table profile_merges as select 'q0' as merged_profile_id, $batch as batch_started_at",
-        "create or replace table profiles as select *, 'x' as source from profiles",
-    )
-    published = publish(db_path, MARTS)
-    assert {"profile_merges", "profiles"} <= set(published.copied)
-    assert set(readers_differences(db_path).values()) == {0}
+    assert not list(tmp_path.glob("*.pending")), "no copy left half-way"
 
 
 def test_a_reader_holding_a_generation_keeps_it_and_never_stops_publishing(tmp_path: Path) -> None:
@@ -123,12 +106,10 @@ def test_a_reader_holding_a_generation_keeps_it_and_never_stops_publishing(tmp_p
     assert holder.stdin is not None and holder.stdout is not None
     try:
         assert holder.stdout.readline().strip() == "100"
-        for batch in (2, 3):  # the second night comes back to the generation the reader holds
-            later_night(db_path, batch)
+        for night in (2, 3):  # the second night comes back to the generation the reader holds
+            later_night(db_path, night)
             published = publish(db_path, MARTS)
         assert published.generation == generation_path(db_path, 0)
-        assert sorted(published.copied) == sorted(INCREMENTAL + WHOLE), "held by the reader: started again"
-        assert generation_path(db_path, 1).exists()
         assert set(readers_differences(db_path).values()) == {0}
         holder.stdin.write("again\n")
         holder.stdin.flush()
@@ -142,14 +123,25 @@ def test_a_mart_no_longer_built_leaves_the_readers_copy(tmp_path: Path) -> None:
     db_path = tmp_path / "identity.duckdb"
     first_night(db_path)
     publish(db_path, MARTS)
+    publish(db_path, MARTS[1:])
+    assert set(tables_of(reader_path(db_path))) == {mart.name for mart in MARTS[1:]}
+
+
+def test_a_fresh_publishing_leaves_nothing_gone_in_either_generation(tmp_path: Path) -> None:
+    db_path = tmp_path / "identity.duckdb"
+    first_night(db_path)
+    marker = "forgotten-person-" + "x" * 40
+    run_statements(marts_path(db_path), f"insert into profiles values ('{marker}', 1)")
     publish(db_path, MARTS)
-    publish(db_path, MARTS[:-1])
-    connection = duckdb.connect(str(reader_path(db_path)), read_only=True)
-    try:
-        tables = {name for (name,) in connection.execute("select table_name from information_schema.tables").fetchall()}
-    finally:
-        connection.close()
-    assert tables == {mart.name for mart in MARTS[:-1]}
+    publish(db_path, MARTS)
+    for generation in (0, 1):
+        assert marker.encode() in generation_path(db_path, generation).read_bytes(), "the control"
+    run_statements(marts_path(db_path), f"delete from profiles where profile_id = '{marker}'")
+    rewrite(marts_path(db_path))  # as a forget's run does before it publishes
+    publish(db_path, MARTS, fresh=True)
+    for generation in (0, 1):
+        assert marker.encode() not in generation_path(db_path, generation).read_bytes(), generation
+    assert set(readers_differences(db_path).values()) == {0}
 
 
 def test_a_copy_published_before_generations_is_replaced_by_the_link(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import duckdb
 import pytest
 from conftest import FIXTURES_DIR, PROJECT_DIR, query, run_idr
 
+from idr.warehouse_files import attach_marts
+
 NOT_NULL_POSITION = "not_null_profile_events_timeline_position"
 
 
@@ -34,6 +36,7 @@ def failing_tests(result: subprocess.CompletedProcess[str]) -> set[str]:
 def execute(db_path: Path, sql: str) -> None:
     connection = duckdb.connect(str(db_path))
     try:
+        attach_marts(connection, db_path)
         connection.execute(sql)
     finally:
         connection.close()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from idr.warehouse_files import attach_marts
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SCHEMA = "identity"
 TABLES = ("profile_identifiers", "profile_events", "profiles")
@@ -73,6 +75,7 @@ def summary_lines(stdout: str) -> list[str]:
 def compared_columns(duckdb_path: Path) -> dict[str, list[str]]:
     """Every column of the compared marts but batch_started_at (the time of the run)."""
     connection = duckdb.connect(str(duckdb_path), read_only=True)
+    attach_marts(connection, duckdb_path, read_only=True)
     try:
         return {
             table: [
@@ -86,6 +89,7 @@ def compared_columns(duckdb_path: Path) -> dict[str, list[str]]:
 
 def duckdb_rows(duckdb_path: Path) -> dict[str, list[str]]:
     connection = duckdb.connect(str(duckdb_path), read_only=True)
+    attach_marts(connection, duckdb_path, read_only=True)
     try:
         return {
             table: sorted(
