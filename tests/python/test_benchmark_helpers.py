@@ -34,12 +34,15 @@ def test_the_night_holds_about_its_share_of_the_days(tmp_path: Path) -> None:
     assert [path.name for path in night] == ["day-0099.ndjson"], "one day at least"
 
 
-def test_the_warehouse_size_counts_the_write_ahead_log(tmp_path: Path) -> None:
+def test_the_warehouse_size_counts_both_files_and_their_write_ahead_logs(tmp_path: Path) -> None:
     db_path = tmp_path / "identity.duckdb"
     db_path.write_bytes(b"x" * 3 * 1024 * 1024)
-    assert warehouse_mb(db_path) == {"db": 3.0, "wal": 0}
+    assert warehouse_mb(db_path) == {"db": 3.0, "marts": 0, "wal": 0}
     db_path.with_name("identity.duckdb.wal").write_bytes(b"x" * 512 * 1024)
-    assert warehouse_mb(db_path) == {"db": 3.0, "wal": 0.5}
+    assert warehouse_mb(db_path) == {"db": 3.0, "marts": 0, "wal": 0.5}
+    db_path.with_name("identity.marts.duckdb").write_bytes(b"x" * 1024 * 1024)
+    db_path.with_name("identity.marts.duckdb.wal").write_bytes(b"x" * 512 * 1024)
+    assert warehouse_mb(db_path) == {"db": 4.0, "marts": 1.0, "wal": 1.0}
 
 
 def results() -> dict:
