@@ -36,15 +36,16 @@ def rewrite(db_path: Path) -> None:
             connection.execute("checkpoint")
         finally:
             connection.close()
-        _fsync(copy)
+        fsync(copy)
         os.replace(copy, db_path)
         db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
-        _fsync(db_path.parent)
+        fsync(db_path.parent)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Write the file (or folder) to disk before it is renamed or relied on."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)

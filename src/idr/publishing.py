@@ -28,7 +28,8 @@ from typing import Any
 import duckdb
 
 from idr.duckdb_settings import connect_config
-from idr.warehouse_files import marts_path
+from idr.file_rewrite import fsync
+from idr.warehouse_files import marts_path, quoted_identifier
 
 READER_SUFFIX = ".readers.duckdb"
 GENERATIONS = (0, 1)
@@ -36,23 +37,17 @@ GENERATIONS = (0, 1)
 
 @dataclass(frozen=True)
 class Mart:
-    """A model of `models/marts`, as publishing needs it: whether the warehouse rewrites it whole each
-    run (a view or a table) or only its changed rows (incremental), and the key of those rows (none for
-    an append-only model)."""
+    """A model of `models/marts`, by name: what publishing puts in the readers' copy."""
 
     name: str
-    is_incremental: bool = False
-    unique_key: tuple[str, ...] = ()
 
 
 @dataclass
 class Publication:
-    """What one publishing did: the link readers open, and which tables were updated with their
-    changes or copied whole."""
+    """What one publishing did: the link readers open, the generation written and the marts it holds."""
 
     path: Path
     generation: Path
-    updated: list[str] = field(default_factory=list)
     copied: list[str] = field(default_factory=list)
 
 
@@ -80,9 +75,7 @@ def marts_of_nodes(nodes: Iterable[Mapping[str, Any]]) -> list[Mart]:
             continue
         if not node["original_file_path"].startswith("models/marts/"):
             continue
-        key = config.get("unique_key") or ()
-        is_incremental = config.get("materialized") == "incremental"
-        found.append(Mart(node["name"], is_incremental, (key,) if isinstance(key, str) else tuple(key)))
+        found.append(Mart(node["name"]))
     return sorted(found, key=lambda mart: mart.name)
 
 
@@ -93,22 +86,22 @@ def publish(db_path: Path, tables: Sequence[Mart], fresh: bool = False) -> Publi
     one open keeps reading it until it reconnects)."""
     source = marts_path(db_path)
     link = reader_path(db_path)
-    target = generation_path(db_path, _older_generation(db_path, link))
-    names = [mart.name for mart in tables]
+    generation = _older_generation(db_path, link)
+    target = generation_path(db_path, generation)
+    names = sorted(mart.name for mart in tables)
     _checkpoint(source)
     pending = target.with_name(f".{target.name}.pending")
     pending.unlink(missing_ok=True)
     shutil.copyfile(source, pending)
-    copied_from_warehouse = _complete(pending, db_path, names)
-    _fsync(pending)
+    _complete(pending, db_path, names)
+    fsync(pending)
     _replace(pending, target)
     if fresh:
-        other = generation_path(db_path, GENERATIONS[1 - GENERATIONS.index(_generation_of(db_path, target))])
         shutil.copyfile(target, pending)
-        _fsync(pending)
-        _replace(pending, other)
+        fsync(pending)
+        _replace(pending, generation_path(db_path, GENERATIONS[1 - generation]))
     point_link(link, target)
-    return Publication(link, target, copied=sorted(set(names) - set(copied_from_warehouse)) + copied_from_warehouse)
+    return Publication(link, target, copied=names)
 
 
 def _checkpoint(path: Path) -> None:
@@ -120,9 +113,9 @@ def _checkpoint(path: Path) -> None:
         connection.close()
 
 
-def _complete(copy: Path, db_path: Path, names: Sequence[str]) -> list[str]:
+def _complete(copy: Path, db_path: Path, names: Sequence[str]) -> None:
     """Copy into `copy` (a copy of the marts file) the marts it lacks, from the warehouse (views over
-    the driver's tables), and drop what it holds that is no longer a mart; the marts copied."""
+    the driver's tables), and drop what it holds that is no longer a mart."""
     connection = duckdb.connect(str(copy), config=connect_config(db_path))
     try:
         held = {
@@ -136,29 +129,20 @@ def _complete(copy: Path, db_path: Path, names: Sequence[str]) -> list[str]:
         if missing:
             connection.execute("attach ? as warehouse (read_only)", [str(db_path)])
             for name in missing:
-                quoted = _quoted(name)
+                quoted = quoted_identifier(name)
                 connection.execute(f"create table main.{quoted} as select * from warehouse.main.{quoted}")
             connection.execute("detach warehouse")
         for name, kind in held.items():
             if name not in names:
-                connection.execute(f"drop {'view' if kind == 'VIEW' else 'table'} main.{_quoted(name)}")
+                connection.execute(f"drop {'view' if kind == 'VIEW' else 'table'} main.{quoted_identifier(name)}")
         connection.execute("checkpoint")
     finally:
         connection.close()
-    return missing
 
 
 def _replace(pending: Path, target: Path) -> None:
     os.replace(pending, target)
     target.with_name(target.name + ".wal").unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _older_generation(db_path: Path, link: Path) -> int:
@@ -167,17 +151,9 @@ def _older_generation(db_path: Path, link: Path) -> int:
     return next(g for g in GENERATIONS if generation_path(db_path, g).name != current)
 
 
-def _generation_of(db_path: Path, path: Path) -> int:
-    return next(g for g in GENERATIONS if generation_path(db_path, g) == path)
-
-
 def point_link(link: Path, target: Path) -> None:
     """Turn the readers' link to `target` in one rename (a link beside it, renamed over the old one)."""
     pending = link.with_name(f".{link.name}.link")
     pending.unlink(missing_ok=True)
     pending.symlink_to(target.name)
     os.replace(pending, link)
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

@@ -49,11 +49,10 @@ def build_report(
         }
         if outcome
         else None,
-        # the readers' copy: its link, the generation written, the marts updated with their changes or copied
+        # the readers' copy: its link, the generation written, the marts it holds
         "published": {
             "path": str(publication.path),
             "generation": str(publication.generation),
-            "updated": publication.updated,
             "copied": publication.copied,
         }
         if publication

@@ -80,9 +80,8 @@ class DuckDBTarget:
     def check_writable(self) -> None:
         """Fail early when another process holds the files; then move the marts of a warehouse built
         before they had a file of their own into the marts file."""
-        warehouse.check_writable(self.db_path)
         marts_dir = PROJECT_DIR / "models" / "marts"
-        warehouse.move_earlier_marts(self.db_path, sorted(path.stem for path in marts_dir.glob("*.sql")))
+        warehouse.check_writable(self.db_path, sorted(path.stem for path in marts_dir.glob("*.sql")))
 
     def load(
         self, files: list[Path], load_id: str, landing_schema: str, on_file: FileLoaded | None = None

@@ -3,7 +3,7 @@ the counts the driver reports."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import duckdb
 from idr import inputs
 from idr.duckdb_settings import connect_config
 from idr.summary import WarehouseMissingError, WarehouseSummary, count_marts
-from idr.warehouse_files import MARTS_CATALOG, attach_marts, marts_path
+from idr.warehouse_files import MARTS_CATALOG, attach_marts, marts_path, quoted_identifier
 
 # Told after each file: its path and the rows it added (None: skipped, its content was loaded before).
 FileLoaded = Callable[[Path, int | None], None]
@@ -49,35 +49,37 @@ def _busy_or(error: duckdb.IOException, path: Path) -> Exception:
     return error
 
 
-def check_writable(db_path: Path) -> None:
-    """Fail early, with WarehouseBusyError, when another process holds the file or its marts file."""
-    connect(db_path).close()
-
-
-def move_earlier_marts(db_path: Path, names: list[str]) -> list[str]:
-    """A warehouse built before the marts had a file of their own holds them in its schema main: moved into
-    the marts file, once (when that holds none of them), so that the incremental marts and the merge history
-    carry on. The tables moved."""
+def check_writable(db_path: Path, marts: Sequence[str] = ()) -> list[str]:
+    """Fail early, with WarehouseBusyError, when another process holds the file or its marts file; then move
+    the `marts` of a warehouse built before they had a file of their own (see _move_earlier_marts). The
+    tables moved."""
     connection = connect(db_path)
     try:
-        rows = connection.execute(
-            "select table_catalog, table_name from information_schema.tables "
-            "where table_schema = 'main' and table_type = 'BASE TABLE'"
-        ).fetchall()
-        held = {(str(catalog), str(name)) for catalog, name in rows}
-        (own,) = connection.execute("select current_database()").fetchone() or ("",)
-        earlier = [name for name in names if (own, name) in held]
-        if not earlier or any((MARTS_CATALOG, name) in held for name in names):
-            return []
-        for name in earlier:  # one file written per statement (DuckDB writes one file per transaction)
-            quoted = '"' + name.replace('"', '""') + '"'
-            connection.execute(f'create table {MARTS_CATALOG}.main.{quoted} as select * from "{own}".main.{quoted}')
-        for name in earlier:
-            quoted = '"' + name.replace('"', '""') + '"'
-            connection.execute(f'drop table "{own}".main.{quoted}')
-        return earlier
+        return _move_earlier_marts(connection, marts) if marts else []
     finally:
         connection.close()
+
+
+def _move_earlier_marts(connection: duckdb.DuckDBPyConnection, names: Sequence[str]) -> list[str]:
+    """A warehouse built before the marts had a file of their own holds them in its schema main: moved into
+    the marts file, once (when that holds none of them), so that the incremental marts and the merge history
+    carry on."""
+    rows = connection.execute(
+        "select table_catalog, table_name from information_schema.tables "
+        "where table_schema = 'main' and table_type = 'BASE TABLE'"
+    ).fetchall()
+    held = {(str(catalog), str(name)) for catalog, name in rows}
+    (own,) = connection.execute("select current_database()").fetchone() or ("",)
+    earlier = [name for name in names if (own, name) in held]
+    if not earlier or any((MARTS_CATALOG, name) in held for name in names):
+        return []
+    warehouse = f"{quoted_identifier(str(own))}.main"
+    for name in earlier:  # one file written per statement (DuckDB writes one file per transaction)
+        quoted = quoted_identifier(name)
+        connection.execute(f"create table {MARTS_CATALOG}.main.{quoted} as select * from {warehouse}.{quoted}")
+    for name in earlier:
+        connection.execute(f"drop table {warehouse}.{quoted_identifier(name)}")
+    return earlier
 
 
 def ensure_landing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> None:

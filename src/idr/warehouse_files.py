@@ -26,10 +26,11 @@ def attach_marts(connection: duckdb.DuckDBPyConnection, db_path: Path, read_only
     if read_only and not path.exists():
         return False
     mode = " (read_only)" if read_only else ""
-    connection.execute(f"attach if not exists '{_literal(str(path))}' as {MARTS_CATALOG}{mode}")
+    connection.execute(f"attach if not exists ? as {MARTS_CATALOG}{mode}", [str(path)])
     connection.execute(f"set search_path = 'main,{MARTS_CATALOG}.main'")
     return True
 
 
-def _literal(text: str) -> str:
-    return text.replace("'", "''")
+def quoted_identifier(identifier: str) -> str:
+    """A table's name as SQL: in double quotes, its own doubled."""
+    return '"' + identifier.replace('"', '""') + '"'

@@ -17,8 +17,8 @@ from idr.publishing import Mart, generation_path, publish, reader_path
 from idr.warehouse_files import marts_path
 
 MARTS = [
-    Mart("profiles", is_incremental=True, unique_key=("profile_id",)),
-    Mart("profile_merges", is_incremental=True),
+    Mart("profiles"),
+    Mart("profile_merges"),
     Mart("profile_id_map"),
     Mart("requests"),  # a view in the warehouse file
 ]
